@@ -1,0 +1,327 @@
+"""Read and decode a seed page, then undo the layout of scans: column wrapping and mid-sentence breaks.
+
+Decoding order (DESIGN §4): byte-order mark, then strict UTF-8, then GB18030. A file that is mostly
+UTF-8 with a few bad bytes keeps its UTF-8 reading and reports where the bad bytes were, instead of
+being misread as GB18030 mojibake. Nothing here raises on bad input: problems are returned as text.
+
+The second job is turning raw lines into paragraphs (:func:`paragraphs`):
+
+* a *column-wrapped* page (scans: 10–14 characters a line) has its lines joined back into paragraphs,
+  without spaces between CJK characters, also across blank lines that fall mid-sentence where a column
+  broke;
+* on an unwrapped page each line is a paragraph, except that a long paragraph cut mid-sentence by a
+  blank line is joined to what follows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import median
+
+import rjieba
+
+from search.bylines import is_byline_line, is_opener
+
+# Characters that end a sentence (a line ending in one of them may end a paragraph).
+SENTENCE_END = "。！？!?；;…」』”’）)】》"
+# Punctuation that only occurs in running text (its absence marks headline-like lines).
+CLAUSE_PUNCT = "，,。；;！!？?：:"
+MAX_PAGE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class Page:
+    """A decoded seed page: its text with normalised newlines, and what went wrong reading it."""
+
+    source: str
+    text: str
+    encoding: str
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of a page after unwrapping, with the layout facts extraction needs."""
+
+    text: str
+    heading_level: int = 0  # 1 for a markdown `#` line, 2 for `##`, 0 otherwise
+    gap_before: int = 0  # blank lines before it on the page
+    wrapped: bool = False  # joined from several column lines
+    last_line: str = ""  # the last physical line joined into it
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _bad_spans(data: bytes, encoding: str, limit: int = 20) -> list[tuple[int, int]]:
+    """The first ``limit`` byte spans that do not decode in ``encoding`` (merged when adjacent)."""
+    spans: list[tuple[int, int]] = []
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    position = 0
+    while position < len(data) and len(spans) < limit:
+        try:
+            decoder.decode(data[position:], final=True)
+            break
+        except UnicodeDecodeError as error:
+            start, end = position + error.start, position + error.end
+            if spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], end)
+            else:
+                spans.append((start, end))
+            position = end
+            decoder.reset()
+    return spans
+
+
+def _describe_spans(spans: list[tuple[int, int]], encoding: str) -> str:
+    where = ", ".join(f"byte {start}" + (f"-{end - 1}" if end - start > 1 else "") for start, end in spans[:5])
+    more = " and more" if len(spans) > 5 else ""
+    return f"undecodable {encoding} bytes at {where}{more}; replaced with U+FFFD, the rest kept"
+
+
+def _looks_like_utf16(data: bytes) -> str | None:
+    """Guess BOM-less UTF-16 from the share of NUL bytes at even or odd offsets."""
+    sample = data[:4096]
+    if len(sample) < 8:
+        return None
+    even_nuls = sample[0::2].count(0) / (len(sample) / 2)
+    odd_nuls = sample[1::2].count(0) / (len(sample) / 2)
+    if odd_nuls > 0.3 and even_nuls < 0.05:
+        return "utf-16-le"
+    if even_nuls > 0.3 and odd_nuls < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
+    """Decode a seed file's bytes; return ``(text, encoding, problems)``. Never raises.
+
+    >>> decode_bytes("本报讯".encode("gb18030"))[:2]
+    ('本报讯', 'gb18030')
+    """
+    problems: list[str] = []
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            spans = _bad_spans(body, encoding)
+            if spans:
+                problems.append(_describe_spans([(s + len(bom), e + len(bom)) for s, e in spans], encoding))
+            return body.decode(encoding, errors="replace"), encoding, problems
+    utf16 = _looks_like_utf16(data)
+    if utf16:
+        spans = _bad_spans(data, utf16)
+        if spans:
+            problems.append(_describe_spans(spans, utf16))
+        return data.decode(utf16, errors="replace"), utf16, problems
+    try:
+        return data.decode("utf-8"), "utf-8", problems
+    except UnicodeDecodeError:
+        pass
+    utf8_bad = data.decode("utf-8", errors="replace").count("\ufffd")
+    # A UTF-8 page with a few damaged bytes: keep the UTF-8 reading.
+    if utf8_bad <= max(8, len(data) // 200):
+        utf8_spans = _bad_spans(data, "utf-8")
+        problems.append(_describe_spans(utf8_spans, "utf-8"))
+        return data.decode("utf-8", errors="replace"), "utf-8", problems
+    gb_spans = _bad_spans(data, "gb18030")
+    if gb_spans:
+        problems.append(_describe_spans(gb_spans, "gb18030"))
+    return data.decode("gb18030", errors="replace"), "gb18030", problems
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and CR to LF; drop NULs and other C0 controls except tab and newline."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+
+
+def binary_share(text: str) -> float:
+    """Share of characters that are replacement characters or unprintable (a binary file scores high)."""
+    if not text:
+        return 0.0
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\t"))
+    return bad / len(sample)
+
+
+def read_page(path: Path) -> Page:
+    """Read one seed file into a :class:`Page`; undecodable bytes are reported, never fatal."""
+    data = path.read_bytes()
+    problems: list[str] = []
+    if len(data) > MAX_PAGE_BYTES:
+        problems.append(f"file is {len(data) // 1024 // 1024} MB; only the first {MAX_PAGE_BYTES // 1024 // 1024} MB read")
+        data = data[:MAX_PAGE_BYTES]
+    text, encoding, decode_problems = decode_bytes(data)
+    problems.extend(decode_problems)
+    text = normalise_newlines(text).lstrip("\ufeff")
+    return Page(source=path.name, text=text, encoding=encoding, problems=problems)
+
+
+# --- layout: lines -> paragraphs ------------------------------------------------------------------
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*$")
+# Stray spaces between digits and CJK characters ("11 月 22 日", "总投资额为 17.4 亿元") are scan noise.
+_DIGIT_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000\t]+(?=\d)|(?<=\d)[ \u3000\t]+(?=[\u3400-\u9fff])")
+_SPACES = re.compile(r"[ \u3000\t\u00a0]+")
+
+
+def display_width(text: str) -> int:
+    """Terminal/print width: wide and full-width characters count 2 (ambiguous ones too, as in CJK print)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+
+
+def clean_line(line: str) -> str:
+    """Strip a line, including full-width spaces."""
+    return line.strip(" \t\u3000\u00a0\ufeff")
+
+
+def is_headline_like(text: str) -> bool:
+    """A line without clause punctuation: a headline, kicker, section head or caption title."""
+    return not any(ch in CLAUSE_PUNCT for ch in text)
+
+
+def _is_wrapped_page(blocks: list[list[str]]) -> bool:
+    """Is the page column-wrapped (scans: most text in blocks of several short lines)?"""
+    widths = [display_width(line) for block in blocks if len(block) >= 3 for line in block[:-1]]
+    all_lines = [line for block in blocks for line in block]
+    if len(widths) < 8 or len(all_lines) < 10:
+        return False
+    typical = median(widths)
+    if typical > 44:  # lines of more than ~22 CJK characters: not a narrow column
+        return False
+    return sum(1 for line in all_lines if display_width(line) > typical * 3) / len(all_lines) <= 0.2
+
+
+def _local_columns(lines: list[str], radius: int = 8) -> list[float]:
+    """Column width around each line: columns differ between articles of one page, so each line is
+    judged against its neighbours (upper quartile of their widths, ignoring much wider headlines)."""
+    widths = [display_width(line) for line in lines]
+    columns: list[float] = []
+    for index in range(len(lines)):
+        window = widths[max(0, index - radius): index + radius + 1]
+        typical = median(window)
+        usable = sorted(w for w in window if w <= typical * 1.6)
+        columns.append(usable[int(len(usable) * 0.75)] if usable else typical)
+    return columns
+
+
+def _is_full(line: str, column: float) -> bool:
+    """A line that reaches (about) the column's edge, so the text runs on to the next line."""
+    width = display_width(line)
+    # First lines of paragraphs are indented and punctuation varies in width: allow ~3 characters.
+    return column - 7 <= width <= column + 3
+
+
+def _starts_new_unit(line: str) -> bool:
+    """Lines that always begin a paragraph: openers, bylines, list items, markdown headings."""
+    return bool(line.startswith("#") or is_opener(line) or is_byline_line(line) or re.match(r"^\d{1,2}[.、．]", line))
+
+
+def _lines_to_blocks(text: str) -> list[tuple[int, list[str]]]:
+    """Group lines into blocks separated by blank lines; return (blank lines before, lines)."""
+    blocks: list[tuple[int, list[str]]] = []
+    gap = 0
+    current: list[str] = []
+    for raw in text.split("\n"):
+        line = clean_line(raw)
+        if not line:
+            if current:
+                blocks.append((gap, current))
+                current, gap = [], 0
+            gap += 1
+            continue
+        current.append(line)
+    if current:
+        blocks.append((gap, current))
+    return blocks
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """Turn page text into paragraphs, undoing column wrapping and mid-sentence breaks."""
+    blocks = _lines_to_blocks(text)
+    wrapped_page = _is_wrapped_page([lines for _, lines in blocks])
+    flat = [line for _, lines in blocks for line in lines]
+    columns = _local_columns(flat) if wrapped_page else [0.0] * len(flat)
+    result: list[Paragraph] = []
+    line_index = -1
+    previous_column: float | None = None
+    # Between articles (page start, after a byline) stand headline blocks, whose lines are never joined.
+    between_articles = True
+    for gap, lines in blocks:
+        first = True
+        for line in lines:
+            line_index += 1
+            column = previous_column
+            previous_column = columns[line_index] if wrapped_page else None
+            heading = _MD_HEADING.match(line)
+            if heading and line.startswith("#"):
+                result.append(Paragraph(text=heading.group(2), heading_level=len(heading.group(1)), gap_before=gap if first else 0))
+                first = False
+                continue
+            if result and _continues(result[-1], line, column, same_block=not first, between_articles=between_articles):
+                previous = result[-1]
+                previous.text = _join(previous.text, line)
+                previous.wrapped = True
+                previous.last_line = line
+            else:
+                result.append(Paragraph(text=line, gap_before=gap if first else 0, last_line=line))
+            if is_byline_line(line):
+                between_articles = True
+            elif is_opener(line) or not is_headline_like(line):
+                between_articles = False
+            first = False
+    for paragraph in result:
+        paragraph.text = _SPACES.sub(" ", _DIGIT_SPACE.sub("", paragraph.text))
+    return [p for p in result if p.text]
+
+
+def _join(left: str, right: str) -> str:
+    """Join two pieces of a wrapped line: no space between CJK, one space between Latin words."""
+    if left and right and left[-1].isascii() and right[0].isascii() and left[-1].isalnum() and right[0].isalnum():
+        return left + " " + right
+    return left + right
+
+
+def _continues(previous: Paragraph, line: str, column: float | None, same_block: bool, between_articles: bool = False) -> bool:
+    """Does ``line`` continue ``previous`` (a wrapped line, or a sentence cut by a blank line)?"""
+    if previous.heading_level or _starts_new_unit(line):
+        return False
+    last_line_end = previous.text[-1]
+    if column is not None:
+        # Column-wrapped page: the previous paragraph's last physical line must have been full.
+        tail = previous.last_line or previous.text
+        if not _is_full(tail, column) or last_line_end in SENTENCE_END and not same_block:
+            return False
+        if same_block:
+            return not (between_articles and is_headline_like(previous.text) and is_headline_like(line))
+        # Across a blank line: only running text cut mid-sentence (not a lone headline line).
+        return (previous.wrapped or not is_headline_like(previous.text)) and last_line_end not in SENTENCE_END
+    if same_block:
+        return False
+    # Unwrapped page: a long paragraph cut mid-sentence by a blank line continues.
+    if last_line_end in SENTENCE_END:
+        return False
+    # A word cut in two by the break (强|调, 聚|焦) is the surest sign; otherwise only long running text.
+    word_cut = _word_spans_break(previous.text, line)
+    if not word_cut and (is_headline_like(previous.text) or len(previous.text) < 60):
+        return False
+    if len(line) < 20 and is_headline_like(line):
+        return False  # a caption or section head follows the broken paragraph
+    return True
+
+
+def _word_spans_break(left: str, right: str) -> bool:
+    """Does the segmenter put one word across the break (``聚`` + ``焦企业`` -> 聚焦)?"""
+    window_left, window_right = left[-4:], right[:4]
+    boundary = len(window_left)
+    return any(start < boundary < end for _, start, end in rjieba.tokenize(window_left + window_right))

@@ -1,0 +1,197 @@
+"""Seed files in, articles out: pages (.txt/.md), structured exports (.jsonl) and ``catalog.toml``.
+
+:func:`read_seed_file` never raises: whatever is wrong with a file is reported in
+``SeedFileResult.problems`` by name, and whatever can be read from it is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search.extract import extract_articles, lead_of
+from search.metadata import describe, page_date, parse_iso_date
+from search.model import KINDS, Article
+from search.pages import Page, binary_share, read_page
+
+PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+CATALOG_NAME = "catalog.toml"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
+
+
+@dataclass
+class SeedFileResult:
+    """What one seed file gave: its articles and the problems met reading it."""
+
+    source: str
+    articles: list[Article] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+
+def list_seed_files(seeds_dir: Path) -> list[Path]:
+    """Seed files in ``seeds_dir`` (pages and .jsonl exports), sorted by name; hidden files ignored."""
+    seeds_dir = Path(seeds_dir)
+    if not seeds_dir.is_dir():
+        return []
+    return sorted(
+        path
+        for path in seeds_dir.iterdir()
+        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in PAGE_SUFFIXES + JSONL_SUFFIXES
+    )
+
+
+def load_catalog(seeds_dir: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Read ``seeds/catalog.toml``: known metadata per page file (date, paper, page, section).
+
+    Accepted shapes: ``["000_x.txt"]`` tables at top level, or ``[pages."000_x.txt"]``.
+    Returns ``({file name: entry}, problems)``; a broken catalog is reported and ignored.
+    """
+    path = Path(seeds_dir) / CATALOG_NAME
+    if not path.is_file():
+        return {}, []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return {}, [f"{CATALOG_NAME}: not valid TOML ({error}); ignored"]
+    tables = data.get("pages", data)
+    catalog = {name: entry for name, entry in tables.items() if isinstance(entry, dict)}
+    return catalog, []
+
+
+def _apply_catalog(article: Article, entry: dict[str, Any] | None) -> None:
+    if not entry:
+        return
+    if "date" in entry:
+        article.date, article.year, article.month = parse_iso_date(entry["date"])
+    for key in ("section", "paper", "page"):
+        if entry.get(key) is not None:
+            setattr(article, key, str(entry[key]))
+
+
+def _add_metadata(article: Article) -> None:
+    found = describe(article.title, article.body)
+    article.places = article.places or found["places"]
+    article.people = article.people or [p for p in found["people"] if p not in article.reporters + article.correspondents + article.photographers]
+    article.orgs = article.orgs or found["orgs"]
+    article.keywords = article.keywords or found["keywords"]
+
+
+def articles_from_page(page: Page, catalog_entry: dict[str, Any] | None = None) -> list[Article]:
+    """Extract a decoded page's articles with all their metadata (the page's date is shared)."""
+    articles = extract_articles(page)
+    date, year, month = page_date(page.text)
+    for article in articles:
+        article.date, article.year, article.month = date, year, month
+        _add_metadata(article)
+        _apply_catalog(article, catalog_entry)
+    return articles
+
+
+def _string_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in re.split(r"[\s,，、;；]+", value) if part]
+    if isinstance(value, list):
+        return [str(item) for item in value if item is not None and str(item).strip()]
+    return [str(value)]
+
+
+def article_from_record(record: dict[str, Any], source: str, position: int) -> Article:
+    """Turn one structured record (CMS export) into an Article; missing metadata is inferred."""
+    title = str(record.get("title") or "").strip()
+    body = str(record.get("body") or record.get("text") or "").strip()
+    raw_id = str(record.get("id") or "")
+    article_id = raw_id if _SAFE_ID.match(raw_id) else hashlib.sha1(f"{source}\n{position}\n{raw_id}\n{title}\n{body}".encode()).hexdigest()[:16]
+    date, year, month = parse_iso_date(record.get("date"))
+    kind = record.get("kind") if record.get("kind") in KINDS else "feature"
+    article = Article(
+        id=article_id,
+        source=source,
+        position=position,
+        title=title,
+        kicker=str(record.get("kicker") or ""),
+        subtitle=str(record.get("subtitle") or ""),
+        body=body,
+        lead=str(record.get("lead") or "") or lead_of(body),
+        reporters=_string_list(record.get("reporters")),
+        correspondents=_string_list(record.get("correspondents")),
+        photographers=_string_list(record.get("photographers")),
+        places=_string_list(record.get("places")),
+        people=_string_list(record.get("people")),
+        orgs=_string_list(record.get("orgs")),
+        keywords=_string_list(record.get("keywords")),
+        kind=kind,
+        date=date,
+        year=year,
+        month=month,
+        section=str(record["section"]) if record.get("section") else None,
+        paper=str(record["paper"]) if record.get("paper") else None,
+        page=str(record["page"]) if record.get("page") else None,
+        chars=len(body),
+    )
+    _add_metadata(article)
+    return article
+
+
+def read_jsonl(path: Path) -> SeedFileResult:
+    """Read a .jsonl export: one article object a line; broken lines are reported and skipped."""
+    result = SeedFileResult(source=path.name)
+    page = read_page(path)  # same decoding rules as pages
+    result.problems.extend(page.problems)
+    seen: set[str] = set()
+    for number, line in enumerate(page.text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            result.problems.append(f"line {number}: not valid JSON ({error.msg}); skipped")
+            continue
+        if not isinstance(record, dict) or not (record.get("body") or record.get("text") or record.get("title")):
+            result.problems.append(f"line {number}: no title or body; skipped")
+            continue
+        article = article_from_record(record, path.name, len(result.articles) + 1)
+        if article.id in seen:
+            result.problems.append(f"line {number}: duplicate id {article.id!r}; skipped")
+            continue
+        seen.add(article.id)
+        result.articles.append(article)
+    if not result.articles:
+        result.skipped = True
+        result.problems.append("no articles could be read")
+    return result
+
+
+def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None) -> SeedFileResult:
+    """Read one seed file into articles. Never raises: problems are reported in the result."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            return read_jsonl(path)
+        page = read_page(path)
+        result = SeedFileResult(source=path.name, problems=list(page.problems))
+        if not page.text.strip():
+            result.skipped = True
+            result.problems.append("empty file; skipped")
+            return result
+        if binary_share(page.text) > 0.2:
+            result.skipped = True
+            result.problems = ["binary or undecodable content; skipped"]
+            return result
+        result.articles = articles_from_page(page, catalog_entry)
+        if not result.articles:
+            result.skipped = True
+            result.problems.append("no article text found; skipped")
+        return result
+    except OSError as error:
+        return SeedFileResult(source=path.name, problems=[f"cannot read file: {error.strerror or error}"], skipped=True)
+    except Exception as error:  # noqa: BLE001 - one bad page must never stop the others
+        return SeedFileResult(source=path.name, problems=[f"extraction failed ({type(error).__name__}: {error}); skipped"], skipped=True)
