@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from search.chinese import same_length_shadow, to_simplified
+
 # Common Chinese surnames (single and compound); a "name" in a byline must start with one, so that
 # "记者昨日获悉" is not read as a byline naming 昨日获悉.
 _SURNAMES = set(
@@ -28,7 +30,7 @@ _CJK = r"\u3400-\u9fff"
 _ROLE = rf"(?:[{_CJK}]{{0,7}}?记者|通讯员|实习生|特约撰稿人?)"
 _CREDIT = r"(?:文\s*[/／]\s*图|图\s*[/／]\s*文|文图|摄影|摄|整理|报道|供图)"
 _BYLINE_TOKEN = re.compile(
-    rf"(?P<role>{_ROLE})|(?P<credit>{_CREDIT})(?![{_CJK}])|(?P<name>(?:(?!记者|通讯员|实习生|文图|整理)[{_CJK}·•]){{2,5}})|(?P<sep>[\s、,，;；]+)"
+    rf"(?P<role>{_ROLE})|(?P<credit>{_CREDIT})(?![{_CJK}])|(?P<name>(?:(?!记者|通讯员|实习生|文图|文\s*[/／]|整理|摄)[{_CJK}·•]){{2,5}})|(?P<sep>[\s、,，;；]+)"
 )
 OPENER = re.compile(rf"^本报(?:[{_CJK}\d]{{0,12}})?[讯电]\s*(?:[（(\[【]\s*(?P<inner>[^）)\]】]{{1,80}})\s*[）)\]】])?[\s:：]*")
 _TRAILING_BYLINE = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:[{_CJK}]{{0,7}}?记者|通讯员)[^。！？!?]{{2,60}})$")
@@ -60,6 +62,7 @@ class Byline:
 
 def looks_like_name(text: str) -> bool:
     """A personal name: 2–4 characters starting with a known surname (or a compound surname)."""
+    text = to_simplified(text)
     if text.startswith(_COMPOUND_SURNAMES):
         return 3 <= len(text) <= 5
     return 2 <= len(text) <= 4 and text[0] in _SURNAMES or "·" in text or "•" in text
@@ -75,7 +78,7 @@ def parse_byline(text: str) -> Byline | None:
     >>> parse_byline("记者从2月12日召开的会议上获悉") is None
     True
     """
-    text = text.strip()
+    text = to_simplified(text.strip())  # names are kept simplified: one spelling per person in facets
     if not text or len(text) > 60:
         return None
     position = 0
@@ -108,6 +111,8 @@ def parse_byline(text: str) -> Byline | None:
         return None  # bare names are not a byline
     for index, (group_role, names) in enumerate(groups):
         credited_photo = any(i == index and credit in ("摄", "摄影") for i, credit in credits)
+        if group_role is None and not credited_photo:
+            return None  # names before any role and not credited "摄": not a byline of its own
         if credited_photo or group_role is None:
             byline.photographers.extend(names)
         elif group_role == "correspondent":
@@ -126,20 +131,21 @@ def is_byline_line(text: str) -> bool:
 
 
 def is_opener(text: str) -> bool:
-    """True when the line starts with a `本报讯` opener."""
-    return bool(OPENER.match(text))
+    """True when the line starts with a `本报讯` opener (traditional `本報訊` too)."""
+    return bool(OPENER.match(to_simplified(text[:100])))
 
 
 def split_opener(text: str) -> tuple[str, Byline | None, str] | None:
     """Split ``本报讯(记者 X)正文`` into (opener text, bracketed byline or None, the rest)."""
-    match = OPENER.match(text)
+    shadow = same_length_shadow(text)  # match on simplified text, cut the original at the same offsets
+    match = OPENER.match(shadow)
     if not match:
         return None
     inner = match.group("inner")
     byline = parse_byline(inner) if inner else None
     if inner and byline is None:
         # Brackets that are not a byline belong to the text (e.g. a place in brackets).
-        plain = re.match(rf"^本报(?:[{_CJK}\d]{{0,12}})?[讯电]\s*", text)
+        plain = re.match(rf"^本报(?:[{_CJK}\d]{{0,12}})?[讯电]\s*", shadow)
         assert plain is not None
         return plain.group(0).strip(), None, text[plain.end():].strip()
     return match.group(0).strip(), byline, text[match.end():].strip()
@@ -147,10 +153,12 @@ def split_opener(text: str) -> tuple[str, Byline | None, str] | None:
 
 def split_trailing_byline(text: str) -> tuple[str, Byline] | None:
     """Split a paragraph that ends with its article's byline: ``…的目标。记者 孙庆辉``."""
+    shadow = same_length_shadow(text[-80:])
+    offset = max(0, len(text) - 80)
     for pattern in (_TRAILING_BYLINE, _PHOTO_TAIL):
-        match = pattern.search(text)
+        match = pattern.search(shadow)
         if match:
             byline = parse_byline(match.group("byline"))
             if byline is not None:
-                return text[: match.start("byline")].rstrip(), byline
+                return text[: offset + match.start("byline")].rstrip(), byline
     return None

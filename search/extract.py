@@ -22,6 +22,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from search.chinese import to_simplified
 from search.bylines import Byline, parse_byline, split_opener, split_trailing_byline
 from search.model import Article
 from search.pages import CLAUSE_PUNCT, Page, Paragraph, paragraphs
@@ -43,6 +44,7 @@ class Draft:
     opener: bool = False
     closed: bool = False  # a byline ended it
     closing_byline: str = ""  # the text of the byline line(s) that ended it
+    sections: list[str] = field(default_factory=list)  # short lines inside the body (section heads)
     photo_credit: bool = False  # ended by a photographer's credit alone
 
     @property
@@ -145,7 +147,6 @@ class _Cutter:
     def __init__(self) -> None:
         self.drafts: list[Draft] = []
         self.pending: list[str] = []  # short lines whose role is not known yet
-        self.last_was_byline = False
 
     @property
     def current(self) -> Draft | None:
@@ -171,6 +172,7 @@ class _Cutter:
 
     def _flush_pending_into_body(self, draft: Draft) -> None:
         draft.body.extend(self.pending)
+        draft.sections.extend(self.pending)
         self.pending = []
 
     def opener(self, paragraph: Paragraph, lookahead: str) -> None:
@@ -207,7 +209,7 @@ class _Cutter:
 
     def byline(self, byline: Byline, text: str) -> None:
         open_draft = self._open()
-        if open_draft is None and self.last_was_byline and self.current is not None and not self.pending:
+        if open_draft is None and self.current is not None and self.current.closing_byline and not self.pending:
             # A byline continued on the next line reads as one: "记者 X" + "通讯员 Y 文图".
             current = self.current
             current.closing_byline = f"{current.closing_byline} {text}".strip()
@@ -265,7 +267,24 @@ class _Cutter:
             else:
                 self._start([]).body.extend(self.pending)
             self.pending = []
-        return [draft for draft in self.drafts if draft.body or draft.heading_title]
+        drafts = [draft for draft in self.drafts if draft.body or draft.heading_title]
+        for draft in drafts:
+            _return_section_head_from_headline(draft)
+        return drafts
+
+
+def _return_section_head_from_headline(draft: Draft) -> None:
+    """A first section head taken for a subtitle goes back to the body.
+
+    Without markdown marks, ``title / first section head / text`` looks like a two-line headline.
+    When the article's section heads share a shape (two phrases split by a space, as in
+    ``沟赵办事处 以“保姆式”服务…``) and the last headline line has that shape too, it is a section head.
+    """
+    if len(draft.headline) < 2 or draft.heading_title or draft.opener:
+        return
+    spaced = [line for line in draft.sections if " " in line.strip()]
+    if len(spaced) >= 3 and " " in draft.headline[-1].strip():
+        draft.body.insert(0, draft.headline.pop())
 
 
 def cut_page(page: Page) -> list[Draft]:
@@ -285,7 +304,6 @@ def cut_page(page: Page) -> list[Draft]:
             cutter.pending.append(paragraph.text)
         else:
             cutter.text(paragraph.text, lookahead)
-        cutter.last_was_byline = byline is not None
     return cutter.finish()
 
 
@@ -314,7 +332,7 @@ def headline_roles(lines: list[str], heading_title: str | None = None) -> tuple[
     first, second = lines
 
     def strength(line: str) -> tuple[int, int]:
-        return (1 if _SUBJECT.search(line) else 0, len(line.replace(" ", "")))
+        return (1 if _SUBJECT.search(to_simplified(line)) else 0, len(line.replace(" ", "")))
 
     s1, s2 = strength(first), strength(second)
     if s2[0] > s1[0] or (s2[0] == s1[0] and s2[1] > s1[1]):

@@ -17,6 +17,7 @@ from importlib import resources
 import rjieba
 
 from search.bylines import looks_like_name
+from search.chinese import to_simplified
 
 _CJK = "\u3400-\u9fff"
 
@@ -84,21 +85,26 @@ _KEYWORD_POS = ("n", "nz", "ns", "nt", "vn", "v", "l", "j", "eng", "nr")
 
 @lru_cache(maxsize=1)
 def _idf() -> tuple[dict[str, float], float]:
-    """jieba.analyse's IDF table (loaded once) and its median, for TF-IDF keywords."""
-    from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader  # imported lazily: only indexing needs it
+    """The IDF table of jieba.analyse (its ``idf.txt``) and its median, for TF-IDF keywords.
 
-    loader = IDFLoader(DEFAULT_IDF)
-    return loader.idf_freq, loader.median_idf
+    Read directly rather than through ``jieba.analyse``, whose import builds a default extractor that
+    leaves the file open; the weights and the formula are the same as ``extract_tags``.
+    """
+    idf: dict[str, float] = {}
+    with resources.files("jieba").joinpath("analyse/idf.txt").open("r", encoding="utf-8") as lines:
+        for line in lines:
+            word, _, weight = line.strip().partition(" ")
+            if weight:
+                idf[word] = float(weight)
+    weights = sorted(idf.values())
+    return idf, weights[len(weights) // 2]
 
 
-@lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from jieba.analyse.tfidf import KeywordExtractor
-
-    english = KeywordExtractor.STOP_WORDS
-    extra = {"记者", "通讯员", "本报讯", "本报", "工作", "进行", "开展", "推进", "推动", "加快", "持续", "全面", "实现",
-             "加强", "提升", "积极", "相关", "有关", "一批", "方面", "表示", "要求", "坚持", "作为", "通过", "目前"}
-    return frozenset(english) | frozenset(extra)
+_STOP_WORDS = frozenset(
+    "记者 通讯员 本报讯 本报 工作 进行 开展 推进 推动 加快 持续 全面 实现 加强 提升 积极 相关 有关 一批 方面 表示 "
+    "要求 坚持 作为 通过 目前 我们 他们 这个 一个 没有 可以 已经 就是 还是 因为 所以 但是 如果 这些 那些 以及 "
+    "其中 同时 进一步 不断 成为 之后 以来 今年 去年 明年 近日 日前 昨日 今天".split()
+)
 
 
 def _people(tags: list[tuple[str, str]], text: str, places: set[str]) -> list[str]:
@@ -151,7 +157,7 @@ def _orgs(tags: list[tuple[str, str]]) -> list[str]:
 
 def _keywords(tags: list[tuple[str, str]], limit: int) -> list[str]:
     idf, median_idf = _idf()
-    stop = _stop_words()
+    stop = _STOP_WORDS
     counts = Counter(word for word, pos in tags if len(word) >= 2 and pos.startswith(_KEYWORD_POS) and word not in stop and not word.isdigit())
     if not counts:
         return []
@@ -162,7 +168,7 @@ def _keywords(tags: list[tuple[str, str]], limit: int) -> list[str]:
 
 def describe(title: str, body: str, keyword_limit: int = 8) -> dict[str, list[str]]:
     """Places, people, orgs and keywords of one article, from one tagging pass over its text."""
-    text = f"{title}\n{body}" if title else body
+    text = to_simplified(f"{title}\n{body}" if title else body)
     places = find_places(text)
     tags = rjieba.tag(text)
     place_set = set(places) | set(gazetteer())

@@ -24,7 +24,8 @@ from statistics import median
 
 import rjieba
 
-from search.bylines import is_byline_line, is_opener
+from search.bylines import is_byline_line, is_opener, split_trailing_byline
+from search.chinese import to_simplified
 
 # Characters that end a sentence (a line ending in one of them may end a paragraph).
 SENTENCE_END = "。！？!?；;…」』”’）)】》"
@@ -172,6 +173,7 @@ def read_page(path: Path) -> Page:
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*$")
 # Stray spaces between digits and CJK characters ("11 月 22 日", "总投资额为 17.4 亿元") are scan noise.
 _DIGIT_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000\t]+(?=\d)|(?<=\d)[ \u3000\t]+(?=[\u3400-\u9fff])")
+_ROLE_AT_END = re.compile(r"(?:记者|通讯员|实习生)\s*$")
 _SPACES = re.compile(r"[ \u3000\t\u00a0]+")
 
 
@@ -259,6 +261,7 @@ def paragraphs(text: str) -> list[Paragraph]:
     between_articles = True
     for gap, lines in blocks:
         first = True
+        block_has_text = any(not is_headline_like(line) for line in lines)
         for line in lines:
             line_index += 1
             column = previous_column
@@ -268,7 +271,7 @@ def paragraphs(text: str) -> list[Paragraph]:
                 result.append(Paragraph(text=heading.group(2), heading_level=len(heading.group(1)), gap_before=gap if first else 0))
                 first = False
                 continue
-            if result and _continues(result[-1], line, column, same_block=not first, between_articles=between_articles):
+            if result and _continues(result[-1], line, column, same_block=not first, between_articles=between_articles and not block_has_text):
                 previous = result[-1]
                 previous.text = _join(previous.text, line)
                 previous.wrapped = True
@@ -296,21 +299,30 @@ def _continues(previous: Paragraph, line: str, column: float | None, same_block:
     """Does ``line`` continue ``previous`` (a wrapped line, or a sentence cut by a blank line)?"""
     if previous.heading_level or _starts_new_unit(line):
         return False
+    if is_opener(previous.text) and _unclosed_bracket(previous.text):
+        return True  # "本报讯(记者 郭涛" / "通讯员 李晓娟)近日…": the bracketed byline goes on
+    if is_byline_line(previous.text):
+        # A byline wrapped after a role word ("记者 孙庆辉 通讯员" / "马云静") goes on; others end here.
+        return bool(_ROLE_AT_END.search(to_simplified(previous.text)))
     last_line_end = previous.text[-1]
     if column is not None:
         # Column-wrapped page: the previous paragraph's last physical line must have been full.
         tail = previous.last_line or previous.text
-        if not _is_full(tail, column) or last_line_end in SENTENCE_END and not same_block:
+        if last_line_end in SENTENCE_END and not same_block:
             return False
+        if not _is_full(tail, column):
+            # A short line ends its paragraph, unless it stops inside a word (出|征).
+            return last_line_end not in SENTENCE_END and _word_spans_break(previous.text, line)
         if same_block:
             return not (between_articles and is_headline_like(previous.text) and is_headline_like(line))
-        # Across a blank line: only running text cut mid-sentence (not a lone headline line).
-        return (previous.wrapped or not is_headline_like(previous.text)) and last_line_end not in SENTENCE_END
+        # Across a blank line: running text cut mid-sentence, not a lone headline line (which has
+        # no clause punctuation, often two phrases split by a space, and is followed by another).
+        return previous.wrapped or not is_headline_like(previous.text) or (" " not in previous.text and any(ch in CLAUSE_PUNCT + "、" for ch in line))
     if same_block:
         return False
     # Unwrapped page: a long paragraph cut mid-sentence by a blank line continues.
-    if last_line_end in SENTENCE_END:
-        return False
+    if last_line_end in SENTENCE_END or split_trailing_byline(previous.text):
+        return False  # a finished sentence, or "…扶到位。记者 孙庆辉 文/图": a byline ends the article
     # A word cut in two by the break (强|调, 聚|焦) is the surest sign; otherwise only long running text.
     word_cut = _word_spans_break(previous.text, line)
     if not word_cut and (is_headline_like(previous.text) or len(previous.text) < 60):
@@ -322,6 +334,11 @@ def _continues(previous: Paragraph, line: str, column: float | None, same_block:
 
 def _word_spans_break(left: str, right: str) -> bool:
     """Does the segmenter put one word across the break (``聚`` + ``焦企业`` -> 聚焦)?"""
-    window_left, window_right = left[-4:], right[:4]
+    window_left, window_right = to_simplified(left[-4:]), to_simplified(right[:4])
     boundary = len(window_left)
     return any(start < boundary < end for _, start, end in rjieba.tokenize(window_left + window_right))
+
+
+def _unclosed_bracket(text: str) -> bool:
+    """Is a round bracket opened and not closed (an opener's byline cut by the line end)?"""
+    return text.count("(") + text.count("（") > text.count(")") + text.count("）")
