@@ -20,6 +20,7 @@ from search.bylines import looks_like_name
 from search.chinese import to_simplified
 
 _CJK = "\u3400-\u9fff"
+TAGGED_CHARS = 30_000
 
 
 @lru_cache(maxsize=1)
@@ -168,7 +169,8 @@ def _keywords(tags: list[tuple[str, str]], limit: int) -> list[str]:
 
 def describe(title: str, body: str, keyword_limit: int = 8) -> dict[str, list[str]]:
     """Places, people, orgs and keywords of one article, from one tagging pass over its text."""
-    text = to_simplified(f"{title}\n{body}" if title else body)
+    # Tagging is the cost; a (salvaged, megabyte-sized) page is described by its first 30,000 characters.
+    text = to_simplified((f"{title}\n{body}" if title else body)[:TAGGED_CHARS])
     places = find_places(text)
     tags = rjieba.tag(text)
     place_set = set(places) | set(gazetteer())

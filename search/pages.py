@@ -42,6 +42,7 @@ class Page:
     text: str
     encoding: str
     problems: list[str] = field(default_factory=list)
+    binary_share: float = 0.0  # share of control/replacement characters as decoded: high for binary files
 
 
 @dataclass
@@ -151,7 +152,7 @@ def binary_share(text: str) -> float:
     if not text:
         return 0.0
     sample = text[:20000]
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\t"))
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\n\t\r\f"))
     return bad / len(sample)
 
 
@@ -164,8 +165,9 @@ def read_page(path: Path) -> Page:
         data = data[:MAX_PAGE_BYTES]
     text, encoding, decode_problems = decode_bytes(data)
     problems.extend(decode_problems)
+    share = binary_share(text)  # before normalising, which drops control characters
     text = normalise_newlines(text).lstrip("\ufeff")
-    return Page(source=path.name, text=text, encoding=encoding, problems=problems)
+    return Page(source=path.name, text=text, encoding=encoding, problems=problems, binary_share=share)
 
 
 # --- layout: lines -> paragraphs ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 from search.extract import extract_articles, lead_of
 from search.metadata import describe, page_date, parse_iso_date
 from search.model import KINDS, Article
-from search.pages import Page, binary_share, read_page
+from search.pages import Page, read_page
 
 PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -182,7 +182,7 @@ def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None) -> S
             result.skipped = True
             result.problems.append("empty file; skipped")
             return result
-        if binary_share(page.text) > 0.2:
+        if page.binary_share > 0.05:
             result.skipped = True
             result.problems = ["binary or undecodable content; skipped"]
             return result
