@@ -27,14 +27,16 @@ _SURNAMES = set(
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐")
 
 _CJK = r"\u3400-\u9fff"
-_ROLE = rf"(?:[{_CJK}]{{0,7}}?记者|通讯员|实习生|特约撰稿人?)"
+_ROLE = rf"(?:[{_CJK}]{{0,7}}?记者|(?:特约|本报|见习|实习)?通讯员|实习生|特约撰稿人?)"
 _CREDIT = r"(?:文\s*[/／]\s*图|图\s*[/／]\s*文|文图|摄影|摄|整理|报道|供图)"
 _BYLINE_TOKEN = re.compile(
-    rf"(?P<role>{_ROLE})|(?P<credit>{_CREDIT})(?![{_CJK}])|(?P<name>(?:(?!记者|通讯员|实习生|文图|文\s*[/／]|整理|摄)[{_CJK}·•]){{2,5}})|(?P<sep>[\s、,，;；]+)"
+    rf"(?P<role>{_ROLE})|(?P<credit>(?:{_CREDIT})+)(?![{_CJK}])|(?P<name>(?:(?!记者|通讯员|实习生|文图|文\s*[/／]|整理|摄)[{_CJK}·•]){{2,5}})|(?P<sep>[\s、,，;；:：/／|]+)"
 )
 OPENER = re.compile(rf"^本报(?:[{_CJK}\d]{{0,12}})?[讯电]\s*(?:[（(\[【]\s*(?P<inner>[^）)\]】]{{1,80}})\s*[）)\]】])?[\s:：]*")
 _TRAILING_BYLINE = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:[{_CJK}]{{0,7}}?记者|通讯员)[^。！？!?]{{2,60}})$")
-_PHOTO_TAIL = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:本报)?(?:[{_CJK}]{{0,5}}记者\s*)?[{_CJK}]{{2,4}}\s*摄)$")
+_PHOTO_TAIL = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:本报)?(?:[{_CJK}]{{0,5}}记者\s*)?[{_CJK}]{{2,4}}\s*[/／]?\s*摄)$")
+# "……。（记者 陈静）": a byline in brackets closing the last paragraph, as many papers print it.
+_BRACKETED_TAIL = re.compile(rf"(?<=[。！？!?”’」』…])\s*[（(](?P<byline>(?:[{_CJK}]{{0,7}}?记者|(?:特约|本报)?通讯员)[^（()）]{{2,60}})[）)]$")
 
 
 @dataclass
@@ -105,12 +107,12 @@ def parse_byline(text: str) -> Byline | None:
     if not any(names for _, names in groups):
         return None
     byline = Byline()
-    photo_credit = any(credit in ("摄", "摄影") for _, credit in credits)
-    text_and_photo = any(credit in ("文/图", "文／图", "图/文", "文图") for _, credit in credits)
+    photo_credit = any("摄" in credit for _, credit in credits)
+    text_and_photo = any(re.search(r"文[/／]?图|图[/／]文", credit) for _, credit in credits)
     if not any(group_role for group_role, _ in groups) and not photo_credit:
         return None  # bare names are not a byline
     for index, (group_role, names) in enumerate(groups):
-        credited_photo = any(i == index and credit in ("摄", "摄影") for i, credit in credits)
+        credited_photo = any(i == index and "摄" in credit for i, credit in credits)
         if group_role is None and not credited_photo:
             return None  # names before any role and not credited "摄": not a byline of its own
         if credited_photo or group_role is None:
@@ -155,10 +157,10 @@ def split_trailing_byline(text: str) -> tuple[str, Byline] | None:
     """Split a paragraph that ends with its article's byline: ``…的目标。记者 孙庆辉``."""
     shadow = same_length_shadow(text[-80:])
     offset = max(0, len(text) - 80)
-    for pattern in (_TRAILING_BYLINE, _PHOTO_TAIL):
+    for pattern in (_BRACKETED_TAIL, _TRAILING_BYLINE, _PHOTO_TAIL):
         match = pattern.search(shadow)
         if match:
             byline = parse_byline(match.group("byline"))
             if byline is not None:
-                return text[: offset + match.start("byline")].rstrip(), byline
+                return text[: offset + match.start()].rstrip(), byline
     return None

@@ -45,6 +45,7 @@ class Draft:
     closed: bool = False  # a byline ended it
     closing_byline: str = ""  # the text of the byline line(s) that ended it
     sections: list[str] = field(default_factory=list)  # short lines inside the body (section heads)
+    page_section: str | None = None  # a page-section label (【要闻】) printed above it
     photo_credit: bool = False  # ended by a photographer's credit alone
 
     @property
@@ -147,6 +148,7 @@ class _Cutter:
     def __init__(self) -> None:
         self.drafts: list[Draft] = []
         self.pending: list[str] = []  # short lines whose role is not known yet
+        self.page_section: str | None = None
 
     @property
     def current(self) -> Draft | None:
@@ -157,7 +159,7 @@ class _Cutter:
         return current if current is not None and not current.closed else None
 
     def _start(self, headline_lines: list[str]) -> Draft:
-        draft = Draft(headline=list(headline_lines))
+        draft = Draft(headline=list(headline_lines), page_section=self.page_section)
         self.drafts.append(draft)
         return draft
 
@@ -287,6 +289,9 @@ def _return_section_head_from_headline(draft: Draft) -> None:
         draft.body.insert(0, draft.headline.pop())
 
 
+_SECTION_LABEL = re.compile(r"^[【\[［〖]\s*([^】\]］〗]{1,12}?)\s*[】\]］〗]$")
+
+
 def cut_page(page: Page) -> list[Draft]:
     """Walk the page's paragraphs and cut them into article drafts."""
     paras = paragraphs(page.text)
@@ -294,7 +299,10 @@ def cut_page(page: Page) -> list[Draft]:
     for index, paragraph in enumerate(paras):
         lookahead = " ".join(p.text for p in paras[index + 1 : index + 4])
         byline = None if paragraph.heading_level else parse_byline(paragraph.text)
-        if paragraph.heading_level:
+        label = _SECTION_LABEL.match(paragraph.text)
+        if label:
+            cutter.page_section = label.group(1).strip()
+        elif paragraph.heading_level:
             cutter.heading(paragraph, lookahead)
         elif split_opener(paragraph.text) is not None:
             cutter.opener(paragraph, lookahead)
@@ -316,8 +324,9 @@ def headline_roles(lines: list[str], heading_title: str | None = None) -> tuple[
     """Return (kicker, title, subtitle) for up to three headline lines.
 
     One line is the title; three are kicker, title, subtitle. Of two lines, the one that names a
-    subject (a place, an organisation) is the title; when both or neither do, the longer one, and
-    on a tie the first. A markdown ``#`` line is always the title.
+    subject (a place, an organisation) is the title; when both or neither do, a first line made of
+    parallel phrases split by spaces (``砥砺前行 荣光有我``) is a kicker, otherwise the first line is the
+    title and the second its subtitle. A markdown ``#`` line is always the title.
     """
     lines = [line.strip() for line in lines if line.strip()]
     if heading_title is not None:
@@ -330,12 +339,11 @@ def headline_roles(lines: list[str], heading_title: str | None = None) -> tuple[
     if len(lines) >= 3:
         return lines[-3], lines[-2], lines[-1]
     first, second = lines
-
-    def strength(line: str) -> tuple[int, int]:
-        return (1 if _SUBJECT.search(to_simplified(line)) else 0, len(line.replace(" ", "")))
-
-    s1, s2 = strength(first), strength(second)
-    if s2[0] > s1[0] or (s2[0] == s1[0] and s2[1] > s1[1]):
+    first_subject = bool(_SUBJECT.search(to_simplified(first)))
+    second_subject = bool(_SUBJECT.search(to_simplified(second)))
+    if second_subject and not first_subject:
+        return first, second, ""
+    if first_subject == second_subject and " " in first and " " not in second:
         return first, second, ""
     return "", first, second
 
@@ -383,6 +391,7 @@ def drafts_to_articles(page: Page, drafts: list[Draft]) -> list[Article]:
                 correspondents=list(draft.byline.correspondents),
                 photographers=list(draft.byline.photographers),
                 kind=kind,
+                section=draft.page_section,
                 chars=len(body),
             )
         )

@@ -338,3 +338,36 @@ def test_page_date_uses_the_year_the_page_states():
     assert page_date("11 月 22 日，2023年") == ("2023-11-22", 2023, 11)
     assert page_date("１１月２１日上午") == (None, None, 11)
     assert page_date("没有日期") == (None, None, None)
+
+
+OTHER_PAPER = """【要闻】
+
+郑州东站枢纽客流创新高
+春运首日发送旅客逾十万人次
+
+本报郑州1月26日讯（记者：王小明　通讯员：李华）1月26日，春运首日，郑州东站迎来客流高峰，全天发送旅客十万余人次。
+车站增开临时窗口，引导旅客错峰出行，秩序井然。
+
+图为旅客在郑州东站候车。本报记者 赵刚/摄
+
+荥阳市举办非遗展演
+本报讯 近日，荥阳市在文化广场举办非遗展演活动，吸引市民数千人观看。活动展示了剪纸、泥塑等传统技艺。（记者 陈静）
+
+上街区：老旧小区换新颜
+今年以来，上街区改造老旧小区十二个，惠及居民三千余户。居民纷纷表示，住得更舒心了。
+记者 周涛 通讯员 吴敏
+"""
+
+
+def test_a_page_of_another_paper_with_other_conventions():
+    """Dated openers, colons in bylines, bracketed closing bylines, a page-section label, /摄."""
+    articles = extract_text(OTHER_PAPER, "other.txt")
+    assert [(a.kind, a.title, a.subtitle) for a in articles] == [
+        ("news", "郑州东站枢纽客流创新高", "春运首日发送旅客逾十万人次"),
+        ("news", "荥阳市举办非遗展演", ""),
+        ("feature", "上街区：老旧小区换新颜", ""),
+    ]
+    assert [(a.reporters, a.correspondents) for a in articles] == [(["王小明"], ["李华"]), (["陈静"], []), (["周涛"], ["吴敏"])]
+    assert articles[0].photographers == ["赵刚"] and "候车" in articles[0].body
+    assert {a.section for a in articles} == {"要闻"}
+    assert articles[1].places == ["荥阳市"] and articles[2].places == ["上街区"]
