@@ -1,0 +1,218 @@
+"""Benchmark: our engine against the plain approach, and the speed targets of DESIGN §10.
+
+Measured in one run, on one corpus (default: the seed pages; ``--corpus FILE.jsonl --repeat N`` gives
+N copies of a .jsonl corpus with distinct ids):
+
+* full index build: our engine (``rebuild(full=True)`` from seed files: extraction, metadata,
+  analysis, Whoosh) against the plain approach (jieba's ChineseAnalyzer on one field) on the same
+  articles, and their ratio;
+* search latency p50/p95 over a fixed list of queries, through the Python API and over HTTP
+  ``/api/search`` (facets and snippets included), with the server's peak memory;
+* adding one new page to the large index, an unchanged index run, a cold ``newsearch search``;
+* index size on disk.
+
+Usage::
+
+    python -m bench.run                                   # the seed pages
+    python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 5
+    python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 50 --no-baseline
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from bench.baseline import build_plain_index
+from bench.corpus import load_articles, write_corpus_seeds
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = [
+    "高新区", "小微企业 融资", "微企", "融资协调工作专题", "狼城岗", "开门红 -新密", "\"城市更新\"", "黨史學習教育",
+    "ＴＯＤ", "氢能", "金水区 招商", "title:高新区", "place:登封市", "reporter:孙庆辉", "万人助万企", "营商环境",
+    "篮球", "湖人 季后赛", "股市", "房价 上涨", "高考", "游戏", "手机", "电影 票房", "基金", "装修", "时尚 春季",
+    "科比", "央行 利率", "教育部", "房地产 调控", "足球 OR 篮球", "新浪 体育讯", "\"北京时间\"", "投资者",
+]
+FILTERED = [("高新区", {"year": ["2024"]}), ("企业", {"kind": ["news"]}), ("发展", {"place": ["金水区"]})]
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The ``share`` percentile (0–1) of ``values``, nearest-rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
+    """Search latency through the Python API (one warm Archive, as a server holds it)."""
+    from search.api import Archive
+
+    archive = Archive.open(index_dir)
+    archive.search("高新区")  # warm-up: open the searcher, load the segmenter
+    times: list[float] = []
+    for _ in range(rounds):
+        for q in QUERIES:
+            started = time.perf_counter()
+            archive.search(q, limit=10)
+            times.append(time.perf_counter() - started)
+        for q, filters in FILTERED:
+            started = time.perf_counter()
+            archive.search(q, filters=filters, limit=10)
+            times.append(time.perf_counter() - started)
+    archive.close()
+    return {"p50_ms": percentile(times, 0.5) * 1000, "p95_ms": percentile(times, 0.95) * 1000, "n": len(times)}
+
+
+def time_http(index_dir: Path, seeds_dir: Path, rounds: int) -> dict[str, float]:
+    """Search latency over HTTP /api/search against `newsearch serve`, and the server's peak memory."""
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--index", str(index_dir), "--seeds", str(seeds_dir), "--port", str(port)],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        def get(q: str, filters: dict[str, list[str]] | None = None) -> float:
+            params = [("q", q)] + [(k, v) for k, values in (filters or {}).items() for v in values]
+            started = time.perf_counter()
+            with urllib.request.urlopen(f"{base}/api/search?{urllib.parse.urlencode(params)}", timeout=30) as response:
+                body = json.loads(response.read())
+            assert "facets" in body and "results" in body
+            return time.perf_counter() - started
+        get("高新区")
+        times = [get(q) for _ in range(rounds) for q in QUERIES] + [get(q, f) for _ in range(rounds) for q, f in FILTERED]
+        peak_kb = 0
+        status = Path(f"/proc/{server.pid}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb = int(line.split()[1])
+        return {"p50_ms": percentile(times, 0.5) * 1000, "p95_ms": percentile(times, 0.95) * 1000, "n": len(times),
+                "server_peak_mb": peak_kb / 1024}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def time_cold_cli(index_dir: Path, runs: int = 3) -> float:
+    """Median wall time of a fresh `newsearch search` process (interpreter start included)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "search", "search", "小微企业 融资", "--index", str(index_dir), "--format", "json"],
+                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, help="a .jsonl corpus (default: the seed pages)")
+    parser.add_argument("--repeat", type=int, default=1, help="copies of the corpus, with distinct ids")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the query list")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the plain approach (slow on large corpora)")
+    parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+
+    from search.indexer import rebuild
+
+    work = Path(tempfile.mkdtemp(prefix="newsearch-bench-"))
+    try:
+        seeds_dir, index_dir = work / "seeds", work / "index"
+        write_corpus_seeds(seeds_dir, args.corpus, args.repeat, REPO / "seeds")
+        figures: dict = {"machine": f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}",
+                         "corpus": str(args.corpus or "seeds"), "repeat": args.repeat}
+
+        started = time.perf_counter()
+        report = rebuild(seeds_dir, index_dir, full=True)
+        figures["engine_build_s"] = time.perf_counter() - started
+        from search.api import Archive
+
+        with Archive.open(index_dir) as archive:
+            figures["articles"] = archive.stats().get("articles")
+        figures["index_mb"] = dir_size(index_dir) / 1e6
+
+        if not args.no_baseline:
+            articles = load_articles(seeds_dir)
+            figures["plain_build_s"] = build_plain_index(articles, work / "plain")
+            figures["build_speedup"] = figures["plain_build_s"] / figures["engine_build_s"]
+            figures["plain_index_mb"] = dir_size(work / "plain") / 1e6
+
+        started = time.perf_counter()
+        rebuild(seeds_dir, index_dir)
+        figures["unchanged_run_s"] = time.perf_counter() - started
+
+        shutil.copy(REPO / "seeds" / "000_60733420360c6775.txt", seeds_dir / "zz_new_page.txt")
+        started = time.perf_counter()
+        rebuild(seeds_dir, index_dir)
+        figures["add_one_page_s"] = time.perf_counter() - started
+
+        figures["api_search"] = time_api(index_dir, args.rounds)
+        if not args.no_http:
+            figures["http_search"] = time_http(index_dir, seeds_dir, args.rounds)
+        figures["cold_cli_search_s"] = time_cold_cli(index_dir)
+        del report
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print_table(figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(json.dumps(figures, ensure_ascii=False))
+    return figures
+
+
+def print_table(figures: dict) -> None:
+    """Print the figures as a readable table."""
+    rows = [("machine", figures["machine"]), ("corpus", f"{figures['corpus']} ×{figures['repeat']} = {figures.get('articles')} articles")]
+    rows.append(("full build, engine", f"{figures['engine_build_s']:.2f} s"))
+    if "plain_build_s" in figures:
+        rows.append(("full build, plain ChineseAnalyzer", f"{figures['plain_build_s']:.2f} s"))
+        rows.append(("speed-up", f"{figures['build_speedup']:.1f}×"))
+    rows.append(("unchanged index run", f"{figures['unchanged_run_s']:.3f} s"))
+    rows.append(("add one page", f"{figures['add_one_page_s']:.2f} s"))
+    api = figures["api_search"]
+    rows.append(("search via API p50 / p95", f"{api['p50_ms']:.1f} / {api['p95_ms']:.1f} ms ({api['n']} queries)"))
+    if "http_search" in figures:
+        http = figures["http_search"]
+        rows.append(("/api/search p50 / p95", f"{http['p50_ms']:.1f} / {http['p95_ms']:.1f} ms ({http['n']} requests)"))
+        rows.append(("server peak memory", f"{http['server_peak_mb']:.0f} MB"))
+    rows.append(("cold `newsearch search`", f"{figures['cold_cli_search_s']:.2f} s"))
+    rows.append(("index size", f"{figures['index_mb']:.1f} MB"))
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
