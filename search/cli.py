@@ -1,0 +1,521 @@
+"""The ``newsearch`` command line (DESIGN §6): thin commands over :mod:`search.api`.
+
+User errors (no index, unknown id, bad filter or sort, bad saved-queries file) become one-line
+``click.ClickException`` messages with a non-zero exit, never a traceback. Heavy modules (Whoosh, the
+engine, the web app) are imported inside the commands that need them, so ``--help`` and an unchanged
+``index`` run stay fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import html
+import io
+import json
+import re
+import shutil
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from search import __version__
+from search.api import Archive, IndexMissing, SearchHit, SearchResponse, index_exists
+from search.indexer import BuildError, BuildReport, rebuild
+
+SORTS = ("relevance", "newest", "oldest")  # DESIGN §6; the engine's SORTS must agree (checked in tests)
+CSV_FIELDS = ("id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind", "score", "snippet")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared options and error handling
+
+
+def _seeds_option(func: F) -> F:
+    return click.option(
+        "--seeds",
+        "seeds_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default="./seeds",
+        envvar="NEWSEARCH_SEEDS",
+        show_default=True,
+        show_envvar=True,
+        help="Directory of seed pages (.txt, .md, .jsonl, catalog.toml).",
+    )(func)
+
+
+def _index_option(func: F) -> F:
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default="./index_data",
+        envvar="NEWSEARCH_INDEX",
+        show_default=True,
+        show_envvar=True,
+        help="Index directory.",
+    )(func)
+
+
+def _is_query_error(error: BaseException) -> bool:
+    query = sys.modules.get("search.query")
+    return query is not None and isinstance(error, getattr(query, "QueryError", ()))
+
+
+def _user_errors(func: F) -> F:
+    """Turn the library's user-facing errors into one-line click errors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from search.saved import SavedQueryError
+
+        try:
+            return func(*args, **kwargs)
+        except (IndexMissing, BuildError, SavedQueryError) as error:
+            raise click.ClickException(str(error)) from None
+        except BrokenPipeError:
+            # Output piped into `head` and closed early: not an error worth a traceback.
+            sys.stderr.close()
+            sys.exit(0)
+        except Exception as error:
+            if _is_query_error(error):
+                raise click.ClickException(str(error)) from None
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _open_archive(index_dir: Path) -> Archive:
+    return Archive.open(index_dir)
+
+
+def _parse_filters(items: Sequence[str]) -> dict[str, list[str]]:
+    from search.query import FACETS
+
+    allowed = tuple(FACETS) + ("from", "to")
+    filters: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--filter")
+        if name not in allowed:
+            raise click.BadParameter(f"unknown field {name!r} (use one of: {', '.join(allowed)})", param_hint="--filter")
+        filters.setdefault(name, []).append(value)
+    return filters
+
+
+# ---------------------------------------------------------------------------------------------
+# Text rendering (terminal width aware: CJK characters take two columns)
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (wide and full-width characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1 for ch in text)
+
+
+def fit(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` columns (with an ellipsis if cut) and pad it to exactly ``width``."""
+    text = " ".join(text.split())
+    if display_width(text) > width:
+        out, used = [], 0
+        for ch in text:
+            w = display_width(ch)
+            if used + w > width - 1:
+                break
+            out.append(ch)
+            used += w
+        text = "".join(out) + "…"
+    return text + " " * (width - display_width(text))
+
+
+def plain_snippet(snippet: str, mark: Callable[[str], str] | None = None) -> str:
+    """An HTML snippet as terminal text; ``<mark>`` parts passed through ``mark`` (default 【…】)."""
+    mark = mark or (lambda text: f"【{text}】")
+    parts = re.split(r"<mark>(.*?)</mark>", snippet or "", flags=re.S)
+    out = []
+    for index, part in enumerate(parts):
+        text = html.unescape(re.sub(r"<[^>]+>", "", part))
+        out.append(mark(text) if index % 2 else text)
+    return " ".join("".join(out).split())
+
+
+def _headline(hit: SearchHit) -> str:
+    return hit.title or hit.kicker or hit.subtitle or plain_snippet(hit.snippet, lambda t: t)[:40] or "(untitled)"
+
+
+def render_table(response: SearchResponse, color: bool = False) -> str:
+    """Results as an aligned table with a snippet line under each row, then paging and top facets."""
+    width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    if not response.results:
+        lines = [f"No results for {response.query!r}" + (f" (page {response.page})" if response.page > 1 else "") + "."]
+    else:
+        start = (response.page - 1) * response.limit
+        num_w = len(str(start + len(response.results)))
+        fixed = num_w + 2 + 10 + 2 + 7 + 2 + 12 + 2 + 16
+        title_w = max(16, width - fixed - 1)
+        header = f"{'#':>{num_w}}  {fit('date', 10)}  {fit('kind', 7)}  {fit('title', title_w)}  {fit('reporters', 12)}  id"
+        lines = [header, "-" * min(width, display_width(header) + 14)]
+        style = (lambda text: click.style(text, bold=True, fg="yellow")) if color else None
+        for offset, hit in enumerate(response.results, start=1):
+            lines.append(
+                f"{start + offset:>{num_w}}  {fit(hit.date or '', 10)}  {fit(hit.kind, 7)}  "
+                f"{fit(_headline(hit), title_w)}  {fit('、'.join(hit.reporters), 12)}  {hit.id}"
+            )
+            snippet = plain_snippet(hit.snippet, style)
+            if snippet:
+                lines.append(" " * (num_w + 2) + (snippet if color else fit(snippet, width - num_w - 3).rstrip()))
+    lines.append("")
+    shown = f"{(response.page - 1) * response.limit + 1}-{(response.page - 1) * response.limit + len(response.results)}"
+    lines.append(
+        f"{response.total} result{'s' if response.total != 1 else ''}"
+        + (f", showing {shown}" if response.results else "")
+        + f" (page {response.page} of {response.pages}, {response.sort}, {response.took_ms:.0f} ms)"
+    )
+    for name, values in response.facets.items():
+        if values:
+            lines.append(f"  {name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:6]))
+    return "\n".join(lines)
+
+
+def _csv_row(hit: SearchHit) -> list[Any]:
+    row = hit.to_dict()
+    out = []
+    for name in CSV_FIELDS:
+        value = row.get(name)
+        if isinstance(value, list):
+            value = ";".join(str(item) for item in value)
+        elif name == "snippet":
+            value = plain_snippet(str(value or ""), lambda text: text)
+        out.append("" if value is None else value)
+    return out
+
+
+def render_csv(rows: Iterable[tuple[str | None, SearchHit]], with_query: bool = False) -> str:
+    """Hits as CSV with a header; ``with_query`` adds a first column naming the saved query."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow((["query"] if with_query else []) + list(CSV_FIELDS))
+    for name, hit in rows:
+        writer.writerow(([name] if with_query else []) + _csv_row(hit))
+    return buffer.getvalue().rstrip("\n")
+
+
+def _json(data: Any, indent: int | None = 2) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=indent)
+
+
+def _names(names: list[str], limit: int = 12) -> str:
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f", … and {len(names) - limit} more"
+
+
+def render_report(report: BuildReport) -> list[str]:
+    """What an index run did: changed files by name, each skipped file and why, problems, a summary."""
+    lines = []
+    if report.full and report.full_reason:
+        lines.append(f"full rebuild ({report.full_reason})")
+    if report.added:
+        lines.append(f"added {len(report.added)}: {_names(report.added)}")
+    if report.updated:
+        lines.append(
+            f"updated {len(report.updated)}: "
+            + _names([f"{name} ({report.reasons.get(name, 'changed')})" for name in report.updated])
+        )
+    if report.removed:
+        lines.append(f"removed {len(report.removed)}: {_names(report.removed)}")
+    for name, reason in sorted(report.skipped.items()):
+        lines.append(f"skipped {name}: {reason}")
+    for name, problems in sorted(report.problems.items()):
+        if name in report.skipped:
+            continue
+        for problem in problems:
+            lines.append(f"warning {name}: {problem}")
+    lines.append(report.summary())
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="newsearch")
+def main() -> None:
+    """新闻检索 (newsearch): full-text search for Chinese newspaper archives.
+
+    \b
+    Example:
+        newsearch index
+        newsearch search "小微企业 融资" --filter place=高新区
+        newsearch serve --port 8000
+    """
+
+
+@main.command("index")
+@_seeds_option
+@_index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of only new/changed/deleted files.")
+@_user_errors
+def index_command(seeds_dir: Path, index_dir: Path, full: bool) -> None:
+    """Bring the index up to date with the seed files.
+
+    Only new and changed files are extracted and deleted files' articles removed; searches keep
+    working meanwhile. Exit status is 0 unless the index could not be written.
+
+    \b
+    Example:
+        newsearch index
+        newsearch index --seeds ./seeds --index ./index_data --full
+    """
+    from search.progress import TerminalProgress
+
+    stderr = click.get_text_stream("stderr")
+    say = functools.partial(click.echo, err=True)
+    if stderr.isatty():
+        with TerminalProgress() as bar:
+            report = rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say)
+    else:
+        report = rebuild(seeds_dir, index_dir, full=full, on_message=say)
+    for line in render_report(report):
+        click.echo(line)
+
+
+@main.command("search")
+@click.argument("query")
+@_index_option
+@click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
+              help="Facet filter (place, reporter, year, month, kind, source, section, person, org, from, to); repeatable.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Results per page.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@_user_errors
+def search_command(query: str, index_dir: Path, filter_items: tuple[str, ...], sort: str, limit: int, page: int, fmt: str) -> None:
+    """Search the archive.
+
+    Words must all match; OR, -word, "exact phrase", title:, reporter:, place: work (DESIGN §8).
+
+    \b
+    Example:
+        newsearch search "小微企业 融资" --filter place=高新区 --filter year=2024
+        newsearch search 党史学习教育 --sort newest --format json
+        newsearch search 融资 --filter from=2024-01 --filter to=2024-06 --format csv > hits.csv
+    """
+    filters = _parse_filters(filter_items)
+    response = _open_archive(index_dir).search(query, filters=filters, sort=sort, page=page, limit=limit)
+    if fmt == "json":
+        click.echo(_json(response.to_dict()))
+    elif fmt == "csv":
+        click.echo(render_csv((None, hit) for hit in response.results))
+    else:
+        click.echo(render_table(response, color=sys.stdout.isatty()))
+
+
+@main.command("show")
+@click.argument("article_id", metavar="ID")
+@_index_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_user_errors
+def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
+    """Show one article, all fields.
+
+    \b
+    Example:
+        newsearch show 3f2a9c1e0b7d4a51
+        newsearch show 3f2a9c1e0b7d4a51 --format json
+    """
+    article = _open_archive(index_dir).article(article_id)
+    if article is None:
+        raise click.ClickException(f"no article with id {article_id!r} in {index_dir}")
+    if fmt == "json":
+        click.echo(_json(article.to_dict()))
+        return
+    data = article.to_dict()
+    lines = [part for part in (article.kicker, article.title or "(untitled)", article.subtitle) if part]
+    lines.append("=" * min(60, max(display_width(line) for line in lines)))
+    for name in ("id", "source", "position", "date", "section", "paper", "page", "kind", "reporters",
+                 "correspondents", "photographers", "places", "people", "orgs", "keywords", "chars"):
+        value = data.get(name)
+        if value in (None, "", []):
+            continue
+        lines.append(f"{name + ':':16}{'、'.join(value) if isinstance(value, list) else value}")
+    lines += ["", article.body]
+    click.echo("\n".join(lines))
+
+
+@main.command("export")
+@_index_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@_user_errors
+def export_command(index_dir: Path, fmt: str) -> None:
+    """Print every indexed article, all fields, one JSON object a line.
+
+    \b
+    Example:
+        newsearch export > articles.jsonl
+    """
+    out = click.get_text_stream("stdout")
+    for article in _open_archive(index_dir).export():
+        out.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+    out.flush()
+
+
+@main.command("stats")
+@_index_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_user_errors
+def stats_command(index_dir: Path, fmt: str) -> None:
+    """Articles, pages, terms, index size and last build.
+
+    \b
+    Example:
+        newsearch stats
+        newsearch stats --format json
+    """
+    stats = _open_archive(index_dir).stats()
+    if fmt == "json":
+        click.echo(_json(stats))
+        return
+    size = stats["index_bytes"]
+    human = f"{size / 1048576:.1f} MiB" if size >= 1048576 else f"{size / 1024:.1f} KiB"
+    rows = [
+        ("index", f"{stats['index_dir']} ({stats['generation']})"),
+        ("articles", stats["articles"]),
+        ("pages", stats["pages"]),
+        ("terms", stats["terms"]),
+        ("index size", f"{human} ({size} bytes)"),
+        ("last build", stats["last_build"] or "unknown"),
+        ("analysis", stats["analysis_version"]),
+    ]
+    if stats["skipped_files"]:
+        rows.append(("skipped files", ", ".join(stats["skipped_files"])))
+    for name, value in rows:
+        click.echo(f"{name + ':':15}{value}")
+
+
+@main.command("serve")
+@_index_option
+@_seeds_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Waitress worker threads.")
+@_user_errors
+def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, threads: int) -> None:
+    """Serve the search pages and JSON API with waitress (builds the index first if missing).
+
+    \b
+    Example:
+        newsearch serve
+        newsearch serve --host 0.0.0.0 --port 8080 --index /srv/news/index_data
+    """
+    if not index_exists(index_dir):
+        click.echo(f"no index in {index_dir}: building it from {seeds_dir} first", err=True)
+        for line in render_report(rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
+            click.echo(line, err=True)
+    from waitress import serve
+
+    from web import create_app
+
+    app = create_app(index_dir=str(index_dir))
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    serve(app, host=host, port=port, threads=threads)
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved queries
+
+
+def _file_option(func: F) -> F:
+    return click.option(
+        "--file",
+        "file_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default="./saved_queries.toml",
+        show_default=True,
+        help="Saved-queries TOML file.",
+    )(func)
+
+
+@main.group("saved")
+def saved_group() -> None:
+    """Named queries kept in a TOML file, for scripts and cron jobs.
+
+    \b
+    Example:
+        newsearch saved list
+        newsearch saved run xiaowei --format json
+        newsearch saved run --all --new-only --format jsonl
+    """
+
+
+@saved_group.command("list")
+@_file_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_user_errors
+def saved_list(file_path: Path, fmt: str) -> None:
+    """List the saved queries in the file.
+
+    \b
+    Example:
+        newsearch saved list --file ./saved_queries.toml
+    """
+    from dataclasses import asdict
+
+    from search.saved import load_saved_queries
+
+    queries = load_saved_queries(file_path)
+    if fmt == "json":
+        click.echo(_json([asdict(query) for query in queries.values()]))
+        return
+    if not queries:
+        click.echo(f"no saved queries in {file_path}")
+        return
+    name_w = max(display_width(name) for name in queries)
+    for query in queries.values():
+        filters = " ".join(f"{key}={','.join(values)}" for key, values in query.filters.items())
+        click.echo(f"{fit(query.name, name_w)}  {query.q!r}  {filters}  sort={query.sort} limit={query.limit}".rstrip())
+
+
+@saved_group.command("run")
+@click.argument("names", nargs=-1, metavar="NAME...")
+@click.option("--all", "run_all", is_flag=True, help="Run every query in the file.")
+@_file_option
+@_index_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table", show_default=True)
+@click.option("--new-only", is_flag=True, help="Only hits no earlier --new-only run of the query returned.")
+@_user_errors
+def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir: Path, fmt: str, new_only: bool) -> None:
+    """Run saved queries by name (or --all).
+
+    With --new-only, hits returned by an earlier --new-only run of the same query are left out, and
+    the ones returned now are remembered (in saved_state.json beside the index).
+
+    \b
+    Example:
+        newsearch saved run xiaowei
+        newsearch saved run --all --new-only --format jsonl >> new_hits.jsonl
+    """
+    from search.saved import load_saved_queries, run_saved, select_queries
+
+    queries = select_queries(load_saved_queries(file_path), names, run_all)
+    results = run_saved(_open_archive(index_dir), queries, new_only=new_only)
+    if fmt == "json":
+        click.echo(_json([result.to_dict() for result in results]))
+    elif fmt == "jsonl":
+        for result in results:
+            click.echo(_json(result.to_dict(), indent=None))
+    elif fmt == "csv":
+        click.echo(render_csv((result.query.name, hit) for result in results for hit in result.response.results))
+    else:
+        blocks = []
+        for result in results:
+            title = f"== {result.query.name}: {result.query.q}" + (" (new only)" if new_only else "")
+            blocks.append(title + "\n" + render_table(result.response, color=sys.stdout.isatty()))
+        click.echo("\n\n".join(blocks))

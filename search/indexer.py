@@ -1,0 +1,655 @@
+"""Bring the Whoosh index up to date with ``seeds/``: manifest, incremental/full build, lock, versions.
+
+On-disk layout of an index directory (see docs/ARCHITECTURE.md, "Index lifecycle")::
+
+    index_data/
+      current.json        pointer: {"generation": "gen-000002", "previous": ..., "analysis_version": ...}
+      gen-000002/         a complete Whoosh index + manifest.json (what it holds, file by file)
+      gen-000001/         the previous generation, kept so searchers still open on it keep working
+      .build.lock         fcntl lock: one index run at a time (Whoosh's WRITELOCK stays Whoosh's)
+
+Incremental runs update the current generation in place (a Whoosh commit is atomic for readers);
+full runs and analysis-version changes build a new generation aside and switch ``current.json``
+with ``os.replace``. The manifest is only written after the Whoosh commit; a journal
+(``manifest.pending.json``) written before the commit lets the next run tell whether a run killed
+in between had committed, so the manifest and the index never disagree for long.
+
+Nothing heavy is imported at module level: an unchanged run hashes files and returns without
+importing Whoosh, opening a writer or loading a segmenter dictionary.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+POINTER_NAME = "current.json"
+MANIFEST_NAME = "manifest.json"
+PENDING_NAME = "manifest.pending.json"
+LOCK_NAME = ".build.lock"
+GEN_PREFIX = "gen-"
+MANIFEST_FORMAT = 1
+DEFAULT_LOCK_TIMEOUT = float(os.environ.get("NEWSEARCH_LOCK_TIMEOUT", "600"))
+_GEN_DIR = re.compile(r"^gen-(\d+)$")
+_WHOOSH_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")  # Whoosh's TOC naming for the default index name
+
+#: ``progress(done, total, name)`` is called after each seed file is extracted and indexed.
+Progress = Callable[[int, int, str], None]
+
+
+class BuildError(RuntimeError):
+    """The index could not be brought up to date (the message is a one-line explanation)."""
+
+
+class SeedsMissing(BuildError):
+    """The seeds directory does not exist (refusing to empty the index because of a typo)."""
+
+
+class IndexBusy(BuildError):
+    """Another index run held the build lock for longer than the timeout."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+@dataclass
+class BuildReport:
+    """What an index run did, file by file."""
+
+    seeds_dir: str
+    index_dir: str
+    full: bool = False
+    full_reason: str | None = None
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # file name -> why
+    problems: dict[str, list[str]] = field(default_factory=dict)  # file name -> one-liners
+    reasons: dict[str, str] = field(default_factory=dict)  # re-extracted file -> why
+    duplicates: list[str] = field(default_factory=list)
+    articles_added: int = 0
+    articles_removed: int = 0
+    articles_total: int = 0
+    generation: str | None = None
+    messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        """True when this run wrote to the index."""
+        return bool(self.full or self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        """One line: counts of files and articles, and the time taken."""
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.removed)} removed",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.skipped)} skipped",
+        ]
+        mode = "full rebuild" if self.full else "incremental"
+        return (
+            f"Indexed {self.seeds_dir} -> {self.index_dir} ({mode}): files {', '.join(parts)}; "
+            f"articles +{self.articles_added} -{self.articles_removed}, {self.articles_total} total; "
+            f"{self.seconds:.2f}s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form of the report."""
+        data = asdict(self)
+        data["changed"] = self.changed
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Small file helpers
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` via a temporary file, fsync and ``os.replace``: readers see old or new."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=1, sort_keys=True)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_json(path: Path) -> Any | None:
+    """Parsed JSON at ``path``, or None if it is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest(value: Any) -> str | None:
+    if value is None:
+        return None
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: pointer and generations
+
+
+def read_pointer(index_dir: Path) -> dict[str, Any] | None:
+    """The ``current.json`` pointer of an index directory, or None if there is no index."""
+    data = read_json(Path(index_dir) / POINTER_NAME)
+    if not isinstance(data, dict) or not isinstance(data.get("generation"), str):
+        return None
+    return data
+
+
+def current_generation_dir(index_dir: Path) -> Path | None:
+    """The directory holding the searchable Whoosh index, or None if there is none."""
+    pointer = read_pointer(index_dir)
+    if pointer is None:
+        return None
+    path = Path(index_dir) / pointer["generation"]
+    return path if path.is_dir() else None
+
+
+def whoosh_generation(gen_dir: Path) -> int:
+    """Latest committed Whoosh generation in ``gen_dir`` (-1 if none), from the TOC file names.
+
+    Reading the names avoids importing Whoosh on the fast path; it mirrors
+    ``whoosh.index.TOC._latest_generation`` for the default index name.
+    """
+    latest = -1
+    try:
+        names = os.listdir(gen_dir)
+    except OSError:
+        return -1
+    for name in names:
+        match = _WHOOSH_TOC.match(name)
+        if match:
+            latest = max(latest, int(match.group(1)))
+    return latest
+
+
+def load_manifest(gen_dir: Path) -> dict[str, Any] | None:
+    """The manifest of a generation directory, reconciled with its Whoosh commits.
+
+    If a run was killed after writing its journal, the journal is promoted when the Whoosh commit it
+    announced did happen, and dropped otherwise. Returns None when no trustworthy manifest exists
+    (missing, corrupt, or out of step with the index), which makes the caller rebuild in full.
+    Must be called with the build lock held (it may rewrite files).
+    """
+    gen_dir = Path(gen_dir)
+    committed = whoosh_generation(gen_dir)
+    pending_path = gen_dir / PENDING_NAME
+    pending = read_json(pending_path)
+    if pending is not None:
+        if isinstance(pending, dict) and pending.get("generation") == committed:
+            os.replace(pending_path, gen_dir / MANIFEST_NAME)  # the commit happened: adopt its manifest
+            _fsync_dir(gen_dir)
+        else:
+            pending_path.unlink(missing_ok=True)  # the commit never happened: the old manifest holds
+    elif pending_path.exists():
+        pending_path.unlink(missing_ok=True)  # half-written journal: the commit cannot have started
+    manifest = read_json(gen_dir / MANIFEST_NAME)
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        return None
+    if manifest.get("generation") != committed or not isinstance(manifest.get("files"), dict):
+        return None
+    return manifest
+
+
+def _generation_dirs(index_dir: Path) -> dict[str, int]:
+    found = {}
+    for entry in os.scandir(index_dir):
+        match = _GEN_DIR.match(entry.name)
+        if match and entry.is_dir():
+            found[entry.name] = int(match.group(1))
+    return found
+
+
+def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
+    """Delete generation directories that are neither current nor previous (e.g. killed builds)."""
+    for name in _generation_dirs(index_dir):
+        if name not in keep:
+            shutil.rmtree(index_dir / name, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lock
+
+
+@contextmanager
+def build_lock(
+    index_dir: Path, timeout: float = DEFAULT_LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the index directory's build lock; wait up to ``timeout`` seconds for another run.
+
+    ``fcntl.flock`` is released by the kernel when its holder dies, so a killed run never leaves a
+    stale lock behind.
+    """
+    path = Path(index_dir) / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        announced = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+            holder = _lock_holder(fd)
+            if time.monotonic() >= deadline:
+                raise IndexBusy(
+                    f"another index run{holder} is still updating {index_dir}; gave up after {timeout:g}s "
+                    "(set NEWSEARCH_LOCK_TIMEOUT to wait longer)"
+                )
+            if not announced and on_wait is not None:
+                on_wait(f"waiting for another index run{holder} to finish (up to {timeout:g}s)")
+                announced = True
+            time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _lock_holder(fd: int) -> str:
+    try:
+        pid = os.pread(fd, 32, 0).decode().strip()
+    except OSError:
+        return ""
+    return f" (pid {pid})" if pid.isdigit() else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning: what changed since the manifest
+
+
+@dataclass
+class _Plan:
+    seeds_dir: Path
+    files: dict[str, Path]  # seed file name -> path, in sorted order
+    hashes: dict[str, str]
+    catalog_sha: str | None
+    catalog: dict[str, dict[str, Any]] | None = None  # loaded lazily
+    catalog_problems: list[str] = field(default_factory=list)
+    extract: dict[str, str] = field(default_factory=dict)  # name -> reason (new/changed/...)
+    removed: list[str] = field(default_factory=list)
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+
+def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    from search.sources import list_seed_files
+
+    files = {path.name: path for path in list_seed_files(seeds_dir)}
+    unsupported = {}
+    for entry in os.scandir(seeds_dir):
+        if entry.name in files or entry.name.startswith(".") or entry.name == "catalog.toml":
+            continue
+        if entry.is_file():
+            unsupported[entry.name] = f"not a seed file type ({Path(entry.name).suffix or 'no suffix'}); ignored"
+    return files, unsupported
+
+
+def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
+    files, unsupported = _scan(seeds_dir)
+    catalog_path = seeds_dir / "catalog.toml"
+    plan = _Plan(
+        seeds_dir=seeds_dir,
+        files=files,
+        hashes={name: sha256_file(path) for name, path in files.items()},
+        catalog_sha=sha256_file(catalog_path) if catalog_path.is_file() else None,
+        unsupported=unsupported,
+    )
+    if manifest is None:
+        plan.extract = {name: "new" for name in files}
+        return plan
+    known: dict[str, dict[str, Any]] = manifest["files"]
+    plan.removed = sorted(name for name in known if name not in files)
+    for name in files:
+        if name not in known:
+            plan.extract[name] = "new"
+        elif known[name].get("sha256") != plan.hashes[name]:
+            plan.extract[name] = "changed"
+    if plan.catalog_sha != manifest.get("catalog_sha"):
+        for name in files:
+            if name not in plan.extract and known[name].get("catalog") != _digest(_catalog_entry(plan, name)):
+                plan.extract[name] = "catalog entry changed"
+    # A file whose articles lost an id clash to another file gets another chance when that file goes.
+    leaving = set(plan.extract) | set(plan.removed)
+    owners = {article_id: name for name, entry in known.items() for article_id in entry.get("ids", [])}
+    for name, entry in known.items():
+        if name in files and name not in plan.extract:
+            if any(owners.get(article_id) in leaving for article_id in entry.get("shadowed", [])):
+                plan.extract[name] = "duplicate id released"
+    return plan
+
+
+def _catalog_entry(plan: _Plan, name: str) -> dict[str, Any] | None:
+    if plan.catalog is None:
+        plan.catalog = {}
+        if plan.catalog_sha is not None:
+            from search.sources import load_catalog
+
+            plan.catalog, plan.catalog_problems = load_catalog(plan.seeds_dir)
+    return plan.catalog.get(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rebuild
+
+
+def rebuild(
+    seeds_dir: str | Path,
+    index_dir: str | Path,
+    full: bool = False,
+    progress: Progress | None = None,
+    *,
+    lock_timeout: float | None = None,
+    on_message: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Bring the index in ``index_dir`` up to date with the seed files in ``seeds_dir``.
+
+    Incremental by default: only new and changed files are extracted, removed files' articles are
+    deleted, and an unchanged run only hashes files. ``full=True`` (or a changed ANALYSIS_VERSION, or a
+    missing/inconsistent manifest) builds a new index generation aside and switches to it atomically.
+    Searches keep working throughout; a run killed at any moment leaves the previous index searchable
+    and the next run completes the work. Raises :class:`BuildError` subclasses for a missing seeds
+    directory, a busy lock, or an index that cannot be written.
+    """
+    started = time.perf_counter()
+    seeds = Path(seeds_dir)
+    index = Path(index_dir)
+    report = BuildReport(seeds_dir=str(seeds), index_dir=str(index))
+    say = on_message or (lambda message: None)
+
+    if not seeds.is_dir():
+        raise SeedsMissing(f"seeds directory not found: {seeds}")
+    try:
+        index.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BuildError(f"cannot create index directory {index}: {error.strerror or error}") from error
+
+    timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+    try:
+        with build_lock(index, timeout, on_wait=say):
+            _rebuild_locked(seeds, index, full, progress, report, say)
+    except OSError as error:
+        raise BuildError(f"cannot write the index in {index}: {error.strerror or error}") from error
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _rebuild_locked(
+    seeds: Path, index: Path, full: bool, progress: Progress | None, report: BuildReport, say: Callable[[str], None]
+) -> None:
+    from search.analysis import ANALYSIS_VERSION
+
+    pointer = read_pointer(index)
+    gen_dir = current_generation_dir(index)
+    keep = {name for name in ((pointer or {}).get("generation"), (pointer or {}).get("previous")) if name}
+    _remove_stale_generations(index, keep)  # leftovers of killed full builds
+
+    manifest = load_manifest(gen_dir) if gen_dir is not None else None
+    before = manifest
+    reason = None
+    if full:
+        reason = "requested"
+    elif pointer is None or gen_dir is None:
+        reason = "no index yet"
+    elif pointer.get("analysis_version") != ANALYSIS_VERSION or (
+        manifest is not None and manifest.get("analysis_version") != ANALYSIS_VERSION
+    ):
+        old = (manifest or {}).get("analysis_version") or pointer.get("analysis_version")
+        reason = f"analysis version changed ({old} -> {ANALYSIS_VERSION})"
+    elif manifest is None:
+        reason = "manifest missing or out of step with the index"
+    if reason is not None:
+        report.full, report.full_reason = True, reason
+        manifest = None
+
+    plan = _plan(seeds, manifest)
+    report.skipped.update(plan.unsupported)
+    if manifest is not None and not plan.extract and not plan.removed:
+        assert gen_dir is not None and pointer is not None
+        if manifest.get("catalog_sha") != plan.catalog_sha:
+            # The catalog changed without touching any indexed file's entry: record it, no commit.
+            manifest["catalog_sha"] = plan.catalog_sha
+            write_json_atomic(gen_dir / MANIFEST_NAME, manifest)
+            _catalog_problems(plan, report)
+        _report_unchanged(report, manifest, plan)
+        report.generation = pointer["generation"]
+        return
+
+    if report.full:
+        _full_build(index, pointer, plan, progress, report, ANALYSIS_VERSION)
+        if before is not None:
+            report.removed = sorted(name for name in before["files"] if name not in plan.files)
+    else:
+        assert gen_dir is not None and manifest is not None and pointer is not None
+        _incremental_build(gen_dir, manifest, plan, progress, report, ANALYSIS_VERSION)
+        report.generation = pointer["generation"]
+
+
+def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan) -> None:
+    for name in plan.files:
+        entry = manifest["files"][name]
+        if entry.get("skipped"):
+            report.skipped[name] = "; ".join(entry.get("problems") or ["nothing to index"])
+        else:
+            report.unchanged.append(name)
+        if entry.get("problems") and not entry.get("skipped"):
+            report.problems[name] = list(entry["problems"])
+    report.articles_total = sum(len(entry.get("ids", [])) for entry in manifest["files"].values())
+
+
+def _extract(plan: _Plan, names: list[str], owners: dict[str, str], report: BuildReport) -> Iterator[tuple[str, list[Any], dict[str, Any]]]:
+    """Extract each file and settle id clashes: the first owner keeps an id, later copies are reported."""
+    from search.sources import read_seed_file
+
+    for name in names:
+        result = read_seed_file(plan.files[name], _catalog_entry(plan, name))
+        problems = list(result.problems)
+        kept, shadowed = [], []
+        for article in result.articles:
+            owner = owners.get(article.id)
+            if owner is not None:
+                where = "earlier in this file" if owner == name else f"in {owner}"
+                problems.append(f"duplicate article id {article.id} (already {where}); skipped")
+                report.duplicates.append(f"{name}: {article.id} (kept the one {where})")
+                shadowed.append(article.id)
+                continue
+            owners[article.id] = name
+            kept.append(article)
+        entry = {
+            "sha256": plan.hashes[name],
+            "catalog": _digest(_catalog_entry(plan, name)),
+            "ids": [article.id for article in kept],
+            "shadowed": shadowed,
+            "problems": problems,
+            "skipped": bool(result.skipped or not kept),
+        }
+        if problems:
+            report.problems[name] = problems
+        if entry["skipped"]:
+            report.skipped[name] = "; ".join(problems) or "no articles found"
+        yield name, kept, entry
+
+
+def _new_manifest(plan: _Plan, analysis_version: str, files: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "format": MANIFEST_FORMAT,
+        "analysis_version": analysis_version,
+        "catalog_sha": plan.catalog_sha,
+        "built_at": _now(),
+        "files": files,
+    }
+
+
+def _index_files(
+    writer: Any,
+    plan: _Plan,
+    names: list[str],
+    owners: dict[str, str],
+    files: dict[str, Any],
+    progress: Progress | None,
+    report: BuildReport,
+) -> None:
+    from search.schema import add_articles
+
+    total = len(names)
+    for done, (name, articles, entry) in enumerate(_extract(plan, names, owners, report), start=1):
+        if articles:
+            report.articles_added += add_articles(writer, articles)
+        files[name] = entry
+        if progress is not None:
+            progress(done, total, name)
+
+
+def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
+    if plan.catalog_problems:
+        report.problems["catalog.toml"] = list(plan.catalog_problems)
+
+
+def _full_build(
+    index: Path, pointer: dict[str, Any] | None, plan: _Plan, progress: Progress | None, report: BuildReport, version: str
+) -> None:
+    """Build a new generation directory from every seed file, then switch the pointer to it."""
+    from whoosh import index as whoosh_index
+
+    from search.schema import build_schema
+
+    numbers = _generation_dirs(index)
+    name = f"{GEN_PREFIX}{max(numbers.values(), default=0) + 1:06d}"
+    gen_dir = index / name
+    gen_dir.mkdir()
+    ix = whoosh_index.create_in(str(gen_dir), build_schema())
+    files: dict[str, Any] = {}
+    names = list(plan.files)
+    writer = ix.writer(limitmb=256)
+    try:
+        _index_files(writer, plan, names, {}, files, progress, report)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    manifest = _new_manifest(plan, version, files)
+    manifest["generation"] = ix.latest_generation()
+    ix.close()
+    write_json_atomic(gen_dir / MANIFEST_NAME, manifest)
+    # The switch: readers see the old generation until this os.replace, the new one after it.
+    previous = pointer.get("generation") if pointer else None
+    write_json_atomic(
+        index / POINTER_NAME,
+        {"generation": name, "previous": previous, "analysis_version": version, "switched_at": _now()},
+    )
+    _remove_stale_generations(index, {name, previous} - {None})
+    report.added = [n for n in names if not files[n]["skipped"]]
+    report.articles_total = sum(len(entry["ids"]) for entry in files.values())
+    report.generation = name
+    _catalog_problems(plan, report)
+
+
+def _incremental_build(
+    gen_dir: Path, manifest: dict[str, Any], plan: _Plan, progress: Progress | None, report: BuildReport, version: str
+) -> None:
+    """Delete the articles of changed and removed files, index the changed files, commit, then record."""
+    from whoosh import index as whoosh_index
+
+    known: dict[str, Any] = manifest["files"]
+    names = [name for name in plan.files if name in plan.extract]  # sorted, like plan.files
+    files = {name: entry for name, entry in known.items() if name in plan.files and name not in plan.extract}
+    owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
+
+    ix = whoosh_index.open_dir(str(gen_dir))
+    writer = ix.writer(limitmb=128)
+    try:
+        # Deletions first: Whoosh applies them to committed segments, not to documents added later
+        # in the same writer. Delete by id (what the manifest recorded) and by source (belt and
+        # braces, in case an earlier killed run indexed a file the manifest never heard of).
+        for name in plan.removed + names:
+            for article_id in known.get(name, {}).get("ids", []):
+                writer.delete_by_term("id", article_id)
+            writer.delete_by_term("source", name)
+            report.articles_removed += len(known.get(name, {}).get("ids", []))
+        _index_files(writer, plan, names, owners, files, progress, report)
+        new_manifest = _new_manifest(plan, version, files)
+        new_manifest["generation"] = whoosh_generation(gen_dir) + 1  # what this commit will write
+        # Journal first, so a kill between the commit and the manifest write can be told apart
+        # from a kill before the commit (see load_manifest).
+        write_json_atomic(gen_dir / PENDING_NAME, new_manifest)
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        (gen_dir / PENDING_NAME).unlink(missing_ok=True)
+        raise
+    committed = ix.latest_generation()
+    ix.close()
+    new_manifest["generation"] = committed
+    write_json_atomic(gen_dir / MANIFEST_NAME, new_manifest)
+    (gen_dir / PENDING_NAME).unlink(missing_ok=True)
+
+    for name in names:
+        if files[name]["skipped"]:
+            continue
+        (report.added if name not in known else report.updated).append(name)
+        if name in known:
+            report.reasons[name] = plan.extract[name]
+    report.removed = list(plan.removed)
+    for name in plan.files:
+        if name not in plan.extract:
+            entry = files[name]
+            if entry.get("skipped"):
+                report.skipped[name] = "; ".join(entry.get("problems") or ["nothing to index"])
+            else:
+                report.unchanged.append(name)
+    report.articles_total = sum(len(entry["ids"]) for entry in files.values())
+    _catalog_problems(plan, report)
