@@ -1,0 +1,122 @@
+"""The Archive API: typed results, refresh after rebuilds, a deleted index, threads."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from search.api import Archive, FacetValue, IndexMissing, SearchHit, SearchResponse, index_exists, rebuild
+from search.model import Article
+
+NEW_PAGE = """高新区举办龙虾音乐节
+
+本报讯(记者 孙庆辉) 11月23日，高新区在梧桐园区举办首届龙虾音乐节，吸引市民三千余人参加。
+活动现场设置美食、非遗和文创展区，带动周边商户营业额明显增长。
+"""
+ROW_KEYS = {"id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind", "score", "snippet"}
+
+
+@pytest.fixture()
+def index_dir(seeds_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "index"
+    rebuild(seeds_dir, target)
+    return target
+
+
+def test_open_without_an_index_raises_index_missing(tmp_path):
+    with pytest.raises(IndexMissing, match="run `newsearch index` first"):
+        Archive.open(tmp_path / "nothing-here")
+    assert not index_exists(tmp_path / "nothing-here")
+
+
+def test_search_returns_typed_hits_and_the_design_json_shape(index_dir):
+    archive = Archive.open(index_dir)
+    response = archive.search("高新区", limit=3)
+    assert isinstance(response, SearchResponse) and response.total >= 1
+    assert 1 <= len(response.results) <= 3 and all(isinstance(hit, SearchHit) for hit in response.results)
+    data = response.to_dict()
+    assert {"query", "total", "page", "limit", "results", "facets"} <= set(data)
+    assert (data["query"], data["page"], data["limit"]) == ("高新区", 1, 3)
+    for row in data["results"]:
+        assert ROW_KEYS <= set(row)
+    for values in response.facets.values():
+        assert all(isinstance(value, FacetValue) for value in values)
+    assert SearchResponse.from_dict(data).to_dict() == data
+
+
+def test_filters_accept_plain_values_and_lists(index_dir):
+    archive = Archive.open(index_dir)
+    everything = archive.search("高新区", limit=50)
+    source = everything.results[0].source
+    narrowed = archive.search("高新区", filters={"source": source}, limit=50)
+    assert narrowed.total >= 1 and {hit.source for hit in narrowed.results} == {source}
+    assert archive.search("高新区", filters={"source": [source]}, limit=50).total == narrowed.total
+
+
+def test_article_related_suggest_highlight_export_and_stats(index_dir):
+    archive = Archive.open(index_dir)
+    articles = list(archive.export())
+    assert articles and all(isinstance(article, Article) for article in articles)
+    first = articles[0]
+    found = archive.article(first.id)
+    assert found is not None and found.to_dict() == first.to_dict()
+    assert archive.article("no-such-id") is None
+    assert all(isinstance(hit, SearchHit) for hit in archive.related(first.id))
+    assert archive.related("no-such-id") == []
+    assert isinstance(archive.suggest("高新"), list)
+    assert isinstance(archive.highlight_terms("高新区 融资"), list)
+    stats = archive.stats()
+    assert stats["articles"] == len(articles) and stats["pages"] == 5
+    assert stats["terms"] > 0 and stats["index_bytes"] > 0 and stats["last_build"]
+
+
+def test_a_running_archive_sees_incremental_and_full_rebuilds(seeds_dir, index_dir):
+    archive = Archive.open(index_dir)
+    assert archive.search("龙虾音乐节").total == 0
+    (seeds_dir / "005_new.txt").write_text(NEW_PAGE, encoding="utf-8")
+    archive.rebuild(seeds_dir)
+    assert archive.search("龙虾音乐节").total >= 1  # an incremental commit: refreshed
+    (seeds_dir / "005_new.txt").unlink()
+    rebuild(seeds_dir, index_dir, full=True)
+    assert archive.search("龙虾音乐节").total == 0  # a new generation: reopened
+
+
+def test_a_deleted_index_is_a_clear_error_and_recovers_when_rebuilt(seeds_dir, index_dir):
+    archive = Archive.open(index_dir)
+    total = archive.search("高新区").total
+    shutil.rmtree(index_dir)
+    with pytest.raises(IndexMissing):
+        archive.search("高新区")
+    rebuild(seeds_dir, index_dir)
+    assert archive.search("高新区").total == total
+
+
+def test_threads_share_one_archive_while_it_is_rebuilt(seeds_dir, index_dir):
+    archive = Archive.open(index_dir)
+    expected = archive.search("高新区").total
+    errors: list[BaseException] = []
+    totals: list[int] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            while not stop.is_set():
+                totals.append(archive.search("高新区").total)
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(2):
+            rebuild(seeds_dir, index_dir, full=True)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    assert totals and set(totals) == {expected}
