@@ -512,7 +512,8 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
         for result in results:
             click.echo(_json(result.to_dict(), indent=None))
     elif fmt == "csv":
-        click.echo(render_csv((result.query.name, hit) for result in results for hit in result.response.results))
+        rows = ((result.query.name, hit) for result in results for hit in result.response.results)
+        click.echo(render_csv(rows, with_query=True))
     else:
         blocks = []
         for result in results:
