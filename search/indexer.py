@@ -85,7 +85,6 @@ class BuildReport:
     articles_removed: int = 0
     articles_total: int = 0
     generation: str | None = None
-    messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -421,16 +420,14 @@ def rebuild(
     timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     try:
         with build_lock(index, timeout, on_wait=say):
-            _rebuild_locked(seeds, index, full, progress, report, say)
+            _rebuild_locked(seeds, index, full, progress, report)
     except OSError as error:
         raise BuildError(f"cannot write the index in {index}: {error.strerror or error}") from error
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _rebuild_locked(
-    seeds: Path, index: Path, full: bool, progress: Progress | None, report: BuildReport, say: Callable[[str], None]
-) -> None:
+def _rebuild_locked(seeds: Path, index: Path, full: bool, progress: Progress | None, report: BuildReport) -> None:
     from search.analysis import ANALYSIS_VERSION
 
     pointer = read_pointer(index)
@@ -580,6 +577,7 @@ def _full_build(
         writer.commit()
     except BaseException:
         writer.cancel()
+        shutil.rmtree(gen_dir, ignore_errors=True)  # never pointed to; readers never saw it
         raise
     manifest = _new_manifest(plan, version, files)
     manifest["generation"] = ix.latest_generation()
