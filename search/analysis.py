@@ -1,0 +1,308 @@
+"""Text analysis shared by indexing and querying: normalisation, word segmentation, character n-grams.
+
+One chain on both sides, so a query finds what the index holds:
+
+1. :func:`normalize` — NFKC (full-width ASCII and digits), traditional → simplified (OpenCC ``t2s``),
+   lowercase Latin. It keeps the text's length, character for character, so that offsets found in the
+   normalised text are valid in the original (highlighting marks the page's own characters).
+2. :func:`words` — jieba's *precise* mode (jieba-rs through ``rjieba``: the same dictionary and cuts at
+   ~25× the speed) plus the domain dictionary ``data/userdict.txt``. Positions are ordinals from a
+   counter and character spans come from ``tokenize()`` — unlike jieba's own Whoosh analyzer, which
+   stores character offsets as positions (breaking phrase queries) and mixes search-mode sub-words in.
+3. :func:`grams` — unigrams and bigrams of every run of Chinese characters, for the recall field: any
+   fragment of one or more Chinese characters is a conjunction of its bigrams (or one unigram).
+
+The Whoosh tokenizers at the bottom wrap the same functions and honour the tokenizer contract
+(``positions``, ``chars``, ``start_pos``, ``start_char``, ``mode``; one reused ``Token``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+# Bump on any change to normalisation, segmentation, the dictionary or the n-gram scheme: the indexer
+# compares it with the index's and rebuilds instead of mixing tokens.
+ANALYSIS_VERSION = "newsearch-analysis-3"
+
+# Chinese characters (CJK unified ideographs, extensions A–F, compatibility ideographs, 〇).
+_CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+CJK_RUN = re.compile(f"[{_CJK}]+")
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+# A token is a word when it holds a letter, digit or ideograph; whitespace and punctuation are not.
+_WORDLIKE = re.compile(r"\w")
+
+
+# -- normalisation -----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=4096)
+def _char_fold(ch: str) -> str:
+    """NFKC + lowercase of one character, or the character itself if that would change the length."""
+    folded = unicodedata.normalize("NFKC", ch).lower()
+    return folded if len(folded) == 1 else ch
+
+
+@lru_cache(maxsize=4096)
+def _char_t2s(ch: str) -> str:
+    converted = _t2s().convert(ch)
+    return converted if len(converted) == 1 else ch
+
+
+def normalize(text: str) -> str:
+    """NFKC + traditional→simplified + lowercase, keeping the length (offsets stay valid).
+
+    Where a whole-string conversion would change the length (NFKC of ``㈠`` is ``(一)``, OpenCC may
+    convert a phrase), the text is converted character by character and characters whose conversion
+    is not one character are kept as they are.
+
+    >>> normalize("黨史學習教育 ＴＯＤ ２０２４")
+    '党史学习教育 tod 2024'
+    """
+    if not text:
+        return ""
+    if text.isascii():
+        return text.lower()
+    folded = unicodedata.normalize("NFKC", text).lower()
+    if len(folded) != len(text):
+        folded = "".join(map(_char_fold, text))
+    if not _CJK_CHAR.search(folded):
+        return folded
+    simplified = _t2s().convert(folded)
+    if len(simplified) != len(folded):
+        simplified = "".join(map(_char_t2s, folded))
+    return simplified
+
+
+# -- segmentation ------------------------------------------------------------------------------
+
+
+def userdict_entries() -> list[tuple[str, int | None, str | None]]:
+    """The domain dictionary ``search/data/userdict.txt`` as ``(word, freq or None, tag or None)``."""
+    text = resources.files("search").joinpath("data/userdict.txt").read_text(encoding="utf-8")
+    entries: list[tuple[str, int | None, str | None]] = []
+    for line in text.splitlines():
+        parts = line.split("#", 1)[0].split()
+        if not parts:
+            continue
+        word, freq, tag = normalize(parts[0]), None, None
+        for part in parts[1:]:
+            if part.isdigit():
+                freq = int(part)
+            else:
+                tag = part
+        entries.append((word, freq, tag))
+    return entries
+
+
+_segmenter_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def segmenter() -> Any:
+    """Our own ``rjieba.Jieba`` with the domain dictionary loaded.
+
+    A private instance: other modules may add words to rjieba's default instance, and cuts must not
+    depend on what happened to be imported first.
+    """
+    import rjieba
+
+    with _segmenter_lock:
+        jieba = rjieba.Jieba()
+        for word, freq, tag in userdict_entries():
+            jieba.add_word(word, freq, tag)
+    return jieba
+
+
+def tokenize(normalized: str) -> list[tuple[str, int, int]]:
+    """Precise-mode cut of already normalised text as ``(word, start, end)``, whitespace included."""
+    if not normalized:
+        return []
+    return segmenter().tokenize(normalized)
+
+
+def words(text: str) -> list[tuple[str, int, int, int]]:
+    """Normalise and segment ``text``: ``(word, position, startchar, endchar)`` for each word.
+
+    Positions count words and punctuation (so a phrase never matches across a comma) but not
+    whitespace; character offsets index ``text`` itself.
+
+    >>> [w for w, *_ in words("黨史學習教育推進會")]
+    ['党史', '学习', '教育', '推进', '会']
+    """
+    out: list[tuple[str, int, int, int]] = []
+    pos = 0
+    for word, start, end in tokenize(normalize(text)):
+        if _WORDLIKE.search(word):
+            out.append((word, pos, start, end))
+            pos += 1
+        elif not word.isspace():
+            pos += 1
+    return out
+
+
+def word_list(normalized: str) -> list[str]:
+    """The words of already normalised text, in order (whitespace and punctuation dropped)."""
+    match = _WORDLIKE.search
+    return [w for w, _s, _e in tokenize(normalized) if match(w)]
+
+
+def word_positions(normalized: str) -> dict[str, list[int]]:
+    """``{word: [positions]}`` for already normalised text — the fast path for the index."""
+    positions: dict[str, list[int]] = {}
+    pos = 0
+    match = _WORDLIKE.search
+    for word, _start, _end in tokenize(normalized):
+        if match(word):
+            positions.setdefault(word, []).append(pos)
+            pos += 1
+        elif not word.isspace():
+            pos += 1
+    return positions
+
+
+def grams(normalized: str) -> Counter[str]:
+    """Unigram and bigram counts of every run of Chinese characters in already normalised text.
+
+    >>> sorted(grams("狼城岗镇").items())
+    [('城', 1), ('城岗', 1), ('岗', 1), ('岗镇', 1), ('狼', 1), ('狼城', 1), ('镇', 1)]
+    """
+    counts: Counter[str] = Counter()
+    for run in CJK_RUN.findall(normalized):
+        counts.update(run)
+        if len(run) > 1:
+            counts.update(map(str.__add__, run, run[1:]))
+    return counts
+
+
+def fragment_grams(fragment: str) -> list[str]:
+    """The index terms a fragment of Chinese characters must all have: its bigrams, or its one unigram."""
+    if len(fragment) == 1:
+        return [fragment]
+    return sorted(set(map(str.__add__, fragment, fragment[1:])))
+
+
+def is_cjk(text: str) -> bool:
+    """True if ``text`` is one run of Chinese characters."""
+    return bool(text) and CJK_RUN.fullmatch(text) is not None
+
+
+# -- Whoosh tokenizers -------------------------------------------------------------------------
+# Built on first use: the indexer reads ANALYSIS_VERSION on its no-change fast path without Whoosh.
+
+
+@lru_cache(maxsize=1)
+def _tokenizer_classes() -> tuple[type, type]:
+    from whoosh.analysis import Token, Tokenizer
+
+    class WordTokenizer(Tokenizer):  # type: ignore[misc]
+        """Whoosh tokenizer: normalised jieba precise-mode words with true positions and offsets."""
+
+        def __call__(
+            self,
+            value: str,
+            positions: bool = False,
+            chars: bool = False,
+            keeporiginal: bool = False,
+            removestops: bool = True,
+            start_pos: int = 0,
+            start_char: int = 0,
+            mode: str = "",
+            **kwargs: Any,
+        ) -> Iterator[Token]:
+            token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+            for word, pos, start, end in words(value):
+                token.text = word
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = value[start:end]
+                if positions:
+                    token.pos = start_pos + pos
+                if chars:
+                    token.startchar = start_char + start
+                    token.endchar = start_char + end
+                yield token
+
+    class GramTokenizer(Tokenizer):  # type: ignore[misc]
+        """Whoosh tokenizer: unigrams and bigrams of Chinese runs (index); bigrams only for queries.
+
+        In query mode a run of two or more characters yields just its bigrams, whose conjunction
+        is what a fragment needs; a single character yields itself.
+        """
+
+        def __call__(
+            self,
+            value: str,
+            positions: bool = False,
+            chars: bool = False,
+            keeporiginal: bool = False,
+            removestops: bool = True,
+            start_pos: int = 0,
+            start_char: int = 0,
+            mode: str = "",
+            **kwargs: Any,
+        ) -> Iterator[Token]:
+            token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+            pos = start_pos
+            query = mode == "query"
+            for match in CJK_RUN.finditer(normalize(value)):
+                run, base = match.group(), match.start()
+                spans: list[tuple[int, int]] = []
+                for i in range(len(run)):
+                    if not (query and len(run) > 1):
+                        spans.append((i, i + 1))
+                    if i + 1 < len(run):
+                        spans.append((i, i + 2))
+                for start, end in spans:
+                    token.text = run[start:end]
+                    token.boost = 1.0
+                    token.stopped = False
+                    if keeporiginal:
+                        token.original = value[base + start : base + end]
+                    if positions:
+                        token.pos = pos
+                        pos += 1
+                    if chars:
+                        token.startchar = start_char + base + start
+                        token.endchar = start_char + base + end
+                    yield token
+
+    # Schemas are pickled into the index: name the classes as this module's attributes (served by
+    # the module __getattr__ below) so pickle finds these very objects again.
+    for cls in (WordTokenizer, GramTokenizer):
+        cls.__module__ = __name__
+        cls.__qualname__ = cls.__name__
+    return WordTokenizer, GramTokenizer
+
+
+def __getattr__(name: str) -> Any:
+    """``WordTokenizer`` / ``GramTokenizer``: the Whoosh tokenizer classes (imported lazily)."""
+    if name == "WordTokenizer":
+        return _tokenizer_classes()[0]
+    if name == "GramTokenizer":
+        return _tokenizer_classes()[1]
+    raise AttributeError(name)
+
+
+def word_analyzer() -> Any:
+    """The analyzer of the word fields (title, lead, body): normalisation and segmentation in one."""
+    return _tokenizer_classes()[0]()
+
+
+def gram_analyzer() -> Any:
+    """The analyzer of the recall fields: normalised Chinese unigrams + bigrams."""
+    return _tokenizer_classes()[1]()

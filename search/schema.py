@@ -1,0 +1,194 @@
+"""The Whoosh schema and the Article ⇄ document mapping.
+
+Fields, and why each is stored the way it is:
+
+- ``title`` / ``lead`` / ``body``: words (jieba precise mode) with positions, for phrases. ``title``
+  indexes kicker + title + subtitle (the whole headline) but stores the title alone.
+- ``tgram`` / ``bgram``: Chinese unigrams + bigrams of headline and body, frequency only (no positions:
+  fragments are confirmed against the stored text instead), for full recall.
+- ``place`` / ``reporter`` / ``byline`` / ``person`` / ``org``: exact names for ``place:``/``reporter:``.
+- ``facets``: a column holding each document's facet values, read in one pass per searcher for
+  filtering and facet counting (no stored-field unpickling per hit).
+- Every Article field is stored under its own name so :func:`document_to_article` is a plain copy.
+
+``add_articles`` is the fast path: it segments each text once with rjieba and hands Whoosh ready-made
+postings (see :class:`WordField` / :class:`GramField`) instead of a Token per word.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from whoosh import columns, fields
+from whoosh.formats import Frequency
+from whoosh.system import pack_uint
+
+from search.analysis import gram_analyzer, grams, normalize, word_analyzer, word_positions
+from search.model import Article
+
+# Article fields stored as they are (names are the DESIGN §5 JSON names).
+_STORED_ONLY = (
+    "position", "kicker", "subtitle", "reporters", "correspondents", "photographers", "places",
+    "people", "orgs", "keywords", "date", "year", "month", "section", "paper", "page", "chars",
+)  # fmt: skip
+
+# Order of the values in the ``facets`` column (see :func:`facet_row`).
+FACET_COLUMN = ("source", "kind", "section", "year", "month", "date", "place", "reporter", "person", "org")
+
+
+class PostingsGiven:
+    """Pre-analysed field content: ``{term: [positions]}`` or ``{term: frequency}``."""
+
+    __slots__ = ("terms",)
+
+    def __init__(self, terms: dict[str, Any]) -> None:
+        self.terms = terms
+
+
+class WordField(fields.TEXT):
+    """TEXT with positions that also accepts :class:`PostingsGiven` ``{word: [positions]}``.
+
+    Produces exactly what ``Positions.word_values`` would for the same tokens, without a Token
+    object per word.
+    """
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        """Postings for ``value``: a string (analysed) or :class:`PostingsGiven` (used as is)."""
+        if not isinstance(value, PostingsGiven):
+            yield from super().index(value, **kwargs)
+            return
+        fb = self.format.field_boost
+        encode = self.format.encode
+        for word, poslist in value.terms.items():
+            yield word.encode("utf-8"), len(poslist), len(poslist) * fb, encode(poslist)
+
+
+class GramField(fields.TEXT):
+    """Frequency-only TEXT that also accepts :class:`PostingsGiven` ``{gram: frequency}``."""
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        """Postings for ``value``: a string (analysed) or :class:`PostingsGiven` (used as is)."""
+        if not isinstance(value, PostingsGiven):
+            yield from super().index(value, **kwargs)
+            return
+        fb = self.format.field_boost
+        for gram, freq in value.terms.items():
+            yield gram.encode("utf-8"), freq, freq * fb, pack_uint(freq)
+
+
+def build_schema() -> fields.Schema:
+    """The index schema (see the module docstring for what each field is for)."""
+    names = fields.KEYWORD(lowercase=False, commas=True, scorable=True)
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        source=fields.ID(stored=True),
+        kind=fields.ID(stored=True),
+        title=WordField(analyzer=word_analyzer(), phrase=True, stored=True),
+        lead=WordField(analyzer=word_analyzer(), phrase=True, stored=True),
+        body=WordField(analyzer=word_analyzer(), phrase=True, stored=True),
+        tgram=GramField(analyzer=gram_analyzer(), phrase=False),
+        bgram=GramField(analyzer=gram_analyzer(), phrase=False),
+        place=names,
+        reporter=names,
+        byline=names,
+        person=names,
+        org=names,
+        facets=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
+    )
+    for name in _STORED_ONLY:
+        schema.add(name, fields.STORED())
+    # Frequency-only n-grams: the TEXT default with phrase=False is Frequency already; be explicit.
+    assert isinstance(schema["bgram"].format, Frequency)
+    return schema
+
+
+def headline_text(article: Article) -> str:
+    """Kicker, title and subtitle on separate lines: what the ``title`` field indexes."""
+    return "\n".join(part for part in (article.kicker, article.title, article.subtitle) if part)
+
+
+def facet_row(article: Article) -> tuple[Any, ...]:
+    """The ``facets`` column value: facet values in :data:`FACET_COLUMN` order."""
+    return (
+        article.source,
+        article.kind,
+        article.section,
+        article.year,
+        article.month,
+        article.date,
+        tuple(article.places),
+        tuple(article.reporters),
+        tuple(article.people),
+        tuple(article.orgs),
+    )
+
+
+def _names(values: Iterable[str]) -> list[str]:
+    return [normalize(v) for v in dict.fromkeys(values) if v]
+
+
+def article_to_document(article: Article) -> dict[str, Any]:
+    """Keyword arguments for ``writer.add_document``: pre-analysed texts plus stored values."""
+    headline = headline_text(article)
+    head_norm = normalize(headline)
+    body_norm = normalize(article.body)
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "source": article.source,
+        "kind": article.kind,
+        "title": PostingsGiven(word_positions(head_norm)),
+        "_stored_title": article.title,
+        "lead": PostingsGiven(word_positions(normalize(article.lead))),
+        "_stored_lead": article.lead,
+        "body": PostingsGiven(word_positions(body_norm)),
+        "_stored_body": article.body,
+        "tgram": PostingsGiven(grams(head_norm)),
+        "bgram": PostingsGiven(grams(body_norm)),
+        "place": _names(article.places),
+        "reporter": _names(article.reporters),
+        "byline": _names([*article.reporters, *article.correspondents, *article.photographers]),
+        "person": _names(article.people),
+        "org": _names(article.orgs),
+        "facets": facet_row(article),
+    }
+    for name in _STORED_ONLY:
+        value = getattr(article, name)
+        if value is not None:
+            doc[name] = value
+    # Whoosh rejects empty term lists for nothing, but skips None: drop empty name lists.
+    for name in ("place", "reporter", "byline", "person", "org"):
+        if not doc[name]:
+            del doc[name]
+    return doc
+
+
+def add_articles(writer: Any, articles: Iterable[Article]) -> int:
+    """Add articles to an open Whoosh writer (the indexer's bulk path); returns how many were added."""
+    count = 0
+    add = writer.add_document
+    for article in articles:
+        add(**article_to_document(article))
+        count += 1
+    return count
+
+
+def document_to_article(stored: dict[str, Any]) -> Article:
+    """Rebuild the Article from a hit's stored fields."""
+    data = {k: v for k, v in stored.items() if k not in ("facets",)}
+    for name in ("reporters", "correspondents", "photographers", "places", "people", "orgs", "keywords"):
+        data[name] = list(data.get(name) or [])
+    for name in ("title", "kicker", "subtitle", "body", "lead"):
+        data[name] = data.get(name) or ""
+    data.setdefault("position", 0)
+    data.setdefault("source", "")
+    return Article.from_dict(data)
+
+
+def text_counts(article: Article) -> Counter[str]:
+    """Word counts of an article's headline and body (for keyword-based related articles)."""
+    counts: Counter[str] = Counter()
+    for text in (headline_text(article), article.body):
+        counts.update({w: len(p) for w, p in word_positions(normalize(text)).items()})
+    return counts
