@@ -1,0 +1,41 @@
+"""新闻检索's web app: the search pages and their JSON twins (Flask, served by waitress).
+
+``create_app`` follows Flask's tutorial factory: defaults from a mapping, then the test config; the
+blueprints are registered inside the factory. The app reaches the index only through ``search.api``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, index_dir: str | Path | None = None) -> Flask:
+    """Build the app.
+
+    ``index_dir`` (or ``test_config["INDEX_DIR"]``) names the index; the default is
+    ``$NEWSEARCH_INDEX`` or ``./index_data``. A missing index is not an error here: pages answer
+    503 with instructions until ``newsearch index`` has built one.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(
+        INDEX_DIR=str(index_dir) if index_dir is not None else os.environ.get("NEWSEARCH_INDEX", "index_data"),
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from web import api, archive, errors, pages, security, templating
+
+    archive.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app

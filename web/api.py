@@ -1,0 +1,47 @@
+"""The JSON twins of the pages (``/api/…``) and the health check. Same dicts as the HTML pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+from werkzeug.wrappers import Response
+
+from search.api import index_exists
+from web import views
+from web.params import parse_state
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/search")
+def search() -> Response:
+    """DESIGN §6 JSON for the same parameters as ``/search``, with links to the JSON twins."""
+    state = parse_state(request.args)
+    return jsonify(views.search_view(state, endpoint="api.search"))
+
+
+@bp.get("/api/article/<article_id>")
+def article(article_id: str) -> Response:
+    """Every DESIGN §5 field of one article, its marked paragraphs and related articles; 404 JSON if unknown."""
+    state = parse_state(request.args)
+    data = views.article_view(article_id, state) if len(article_id) <= 200 else None
+    if data is None:
+        abort(404, description=f"no article with id {article_id[:40]!r}")
+    return jsonify(data)
+
+
+@bp.get("/api/suggest")
+def suggest() -> Response:
+    """Completions for ``q``: ``{"query", "suggestions": [{"text", "type", "url"}]}``."""
+    return jsonify(views.suggest_view(request.args.get("q", "") or ""))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """``{"status": "ok"}`` when an index is present, 503 otherwise (cheap: reads the pointer only)."""
+    from flask import current_app
+
+    present = index_exists(current_app.config["INDEX_DIR"])
+    body: dict[str, Any] = {"status": "ok" if present else "index missing", "index": present}
+    return jsonify(body), 200 if present else 503

@@ -1,0 +1,35 @@
+"""The one :class:`search.api.Archive` an app uses, and the engine's error types.
+
+``web/`` talks to the engine only through ``search.api`` (never Whoosh or ``search.query``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from search.api import Archive
+
+EXTENSION = "newsearch.archive"
+
+
+def init_app(app: Flask) -> None:
+    """Attach an :class:`Archive` over ``app.config["INDEX_DIR"]`` (opened lazily, so a missing index
+    is reported per request as a 503 and picked up once it is built)."""
+    app.extensions[EXTENSION] = Archive(app.config["INDEX_DIR"])
+
+
+def get_archive() -> Archive:
+    """The current app's Archive."""
+    return current_app.extensions[EXTENSION]
+
+
+def query_error_types() -> tuple[type[Exception], ...]:
+    """Exceptions meaning "bad search parameters" (HTTP 400).
+
+    ``search.query.QueryError`` subclasses ``ValueError``; it is taken from ``search.api`` when that
+    module re-exports it, so ``web/`` never imports ``search.query`` itself.
+    """
+    import search.api
+
+    error = getattr(search.api, "QueryError", None)
+    return (error,) if isinstance(error, type) else (ValueError,)

@@ -1,0 +1,95 @@
+"""Error handlers: friendly pages (or JSON under /api) for 400, 404, 405, 503 and anything unexpected.
+
+No input may produce a bare 500: every exception is caught here, logged, and answered with a page
+that says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from search.api import IndexMissing
+
+TITLES: dict[int, str] = {
+    400: "检索参数有误",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    503: "索引尚未建立",
+    500: "服务器出了点问题",
+}
+
+ERROR_NAMES: dict[int, str] = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    503: "index_missing",
+    500: "internal_error",
+}
+
+
+def wants_json() -> bool:
+    """True for the JSON API (and the health check), whose errors are JSON too."""
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response | tuple[Any, int]:
+    """An error as JSON ``{"error", "status", "message"}`` under /api, else the error page."""
+    if wants_json():
+        return jsonify({"error": ERROR_NAMES.get(status, "error"), "status": status, "message": message, **extra}), status
+    title = TITLES.get(status, "出错了")
+    try:
+        return render_template("error.html", status=status, title=title, message=message, state=_state_or_none(), **extra), status
+    except Exception:  # noqa: BLE001 - a broken template must not turn an error page into a traceback
+        current_app.logger.exception("error page failed to render")
+        return Response(f"{status} {title}\n{message}\n", status=status, mimetype="text/plain")
+
+
+def _state_or_none() -> Any:
+    """The search state of the failed request (to refill the search box), if it parses."""
+    from web.params import parse_state
+
+    try:
+        return parse_state(request.args)
+    except Exception:  # noqa: BLE001 - the error may be about these very parameters
+        return None
+
+
+def handle_http_exception(error: HTTPException) -> Response | tuple[Any, int]:
+    """400/404/405/… with a message (ParamError carries a Chinese description)."""
+    status = error.code or 500
+    if status == 404:
+        custom = error.description != type(error).description
+        message = error.description if custom else "没有找到这个页面。检查一下链接，或者从检索页重新开始。"
+    elif status == 400:
+        message = error.description or "请求参数有误。"
+    elif status == 405:
+        message = "这个地址只支持 GET 请求。"
+    else:
+        message = error.description or TITLES.get(status, "")
+    return error_response(status, message)
+
+
+def handle_index_missing(error: IndexMissing) -> Response | tuple[Any, int]:
+    """503 while there is no index, explaining how to build one."""
+    current_app.logger.warning("no index: %s", error)
+    return error_response(
+        503,
+        "还没有可检索的索引。请在服务器上运行 `newsearch index` 从 seeds/ 建立索引，完成后刷新本页即可，无需重启服务。",
+        command="newsearch index",
+    )
+
+
+def handle_unexpected(error: Exception) -> Response | tuple[Any, int]:
+    """Log the traceback and answer with a calm 500 page."""
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.full_path)
+    return error_response(500, "处理这个请求时发生了意外错误，已记录在服务器日志中。请稍后再试，或换个检索词。")
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers on ``app``."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IndexMissing, handle_index_missing)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,227 @@
+"""The search state held in the URL: parsing request arguments and building links from it.
+
+The whole state of a search page lives in its query string (shareable links, a working back button):
+``q``, repeated facet parameters (``place=高新区&place=金水区``), ``from``/``to``, ``sort``, ``page``
+(and ``limit`` for API callers). :func:`parse_state` validates it and raises :class:`ParamError`
+(a friendly 400) for anything malformed; :meth:`SearchState.items` writes it back in a canonical order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from web.labels import FACETS, SORTS, facet_label, sort_label
+
+MAX_QUERY_CHARS = 200
+MAX_VALUE_CHARS = 100
+MAX_VALUES_PER_FACET = 20
+MAX_PAGE = 1000
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+class ParamError(BadRequest):
+    """A malformed request parameter; shown as a friendly 400 page (or JSON under /api)."""
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(description=message)
+        self.param = param
+
+
+@dataclass
+class SearchState:
+    """Everything that defines one results page."""
+
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    date_from: str = ""
+    date_to: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there is neither a query nor any filter (the landing page)."""
+        return not self.q and not self.filters and not self.date_from and not self.date_to
+
+    @property
+    def has_filters(self) -> bool:
+        """True when a facet value or a date bound narrows the search."""
+        return bool(self.filters or self.date_from or self.date_to)
+
+    def engine_filters(self) -> dict[str, list[str]]:
+        """Filters in the shape ``Archive.search`` takes (facets plus ``from``/``to``)."""
+        result = {name: list(values) for name, values in self.filters.items() if values}
+        if self.date_from:
+            result["from"] = [self.date_from]
+        if self.date_to:
+            result["to"] = [self.date_to]
+        return result
+
+    def is_selected(self, facet: str, value: object) -> bool:
+        """True if ``value`` is selected in ``facet``."""
+        return str(value) in self.filters.get(facet, [])
+
+    def items(self, *, include_page: bool = True) -> list[tuple[str, str]]:
+        """The state as ordered query-string pairs (defaults left out)."""
+        pairs: list[tuple[str, str]] = []
+        if self.q:
+            pairs.append(("q", self.q))
+        for name in FACETS:
+            pairs.extend((name, value) for value in self.filters.get(name, []))
+        if self.date_from:
+            pairs.append(("from", self.date_from))
+        if self.date_to:
+            pairs.append(("to", self.date_to))
+        if self.sort != "relevance":
+            pairs.append(("sort", self.sort))
+        if include_page and self.page != 1:
+            pairs.append(("page", str(self.page)))
+        if self.limit != DEFAULT_LIMIT:
+            pairs.append(("limit", str(self.limit)))
+        return pairs
+
+    def query_string(self, *, include_page: bool = True) -> str:
+        """``q=…&place=…`` (no leading ``?``; empty for the empty state)."""
+        return urlencode(self.items(include_page=include_page))
+
+    # -- deriving -------------------------------------------------------------------------
+
+    def copy(self, **changes: object) -> "SearchState":
+        """A copy with ``changes`` applied (filters deep-copied)."""
+        source = changes.pop("filters", self.filters)
+        filters = {name: list(values) for name, values in source.items()}  # type: ignore[union-attr]
+        return replace(self, filters=filters, **changes)  # type: ignore[arg-type]
+
+    def toggled(self, facet: str, value: object) -> "SearchState":
+        """The state with ``value`` added to or removed from ``facet``, back on page 1."""
+        state = self.copy(page=1)
+        values = state.filters.setdefault(facet, [])
+        text = str(value)
+        if text in values:
+            values.remove(text)
+        else:
+            values.append(text)
+        if not values:
+            del state.filters[facet]
+        return state
+
+    def without_dates(self, which: str | None = None) -> "SearchState":
+        """The state without ``from`` (``which="from"``), ``to``, or both, back on page 1."""
+        changes: dict[str, object] = {"page": 1}
+        if which in (None, "from"):
+            changes["date_from"] = ""
+        if which in (None, "to"):
+            changes["date_to"] = ""
+        return self.copy(**changes)
+
+    def active_filters(self) -> list[dict[str, str]]:
+        """Each selected value as ``{"param", "value", "label", "remove"}`` (remove: a SearchState)."""
+        chips: list[dict[str, object]] = []
+        for name in FACETS:
+            for value in self.filters.get(name, []):
+                chips.append({"param": name, "name": facet_label(name), "value": value, "state": self.toggled(name, value)})
+        if self.date_from:
+            chips.append({"param": "from", "name": facet_label("from"), "value": self.date_from, "state": self.without_dates("from")})
+        if self.date_to:
+            chips.append({"param": "to", "name": facet_label("to"), "value": self.date_to, "state": self.without_dates("to")})
+        return chips  # type: ignore[return-value]
+
+    def sort_options(self) -> list[dict[str, object]]:
+        """Each sort order as ``{"value", "label", "selected", "state"}``."""
+        return [
+            {"value": sort, "label": sort_label(sort), "selected": sort == self.sort, "state": self.copy(sort=sort, page=1)}
+            for sort in SORTS
+        ]
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub(" ", text).strip()
+
+
+def _int_param(args: Mapping[str, str], name: str, default: int, low: int, high: int, message: str) -> int:
+    raw = args.get(name, "")
+    raw = raw.strip() if isinstance(raw, str) else ""
+    if raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ParamError(message.format(low=low, high=high, value=raw[:20]), name)
+    return int(raw)
+
+
+def parse_date(raw: str, name: str) -> str:
+    """Validate ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (a real date) and return it zero-padded.
+
+    >>> parse_date("2024-1-5", "from"), parse_date("2023", "to")
+    ('2024-01-05', '2023')
+    """
+    text = _clean(raw)
+    match = _DATE.match(text)
+    label = facet_label(name)
+    problem = f"{label}格式应为 年、年-月 或 年-月-日（如 2024、2024-11、2024-11-22），收到的是“{text[:20]}”。"
+    if not match:
+        raise ParamError(problem, name)
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    try:
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise ParamError(f"{label}不是有效的日期：“{text[:20]}”。", name) from None
+    parts = [year] + [f"{int(part):02d}" for part in (month, day) if part]
+    return "-".join(parts)
+
+
+def parse_state(args: MultiDict[str, str]) -> SearchState:
+    """Read and validate a search state from request arguments; raises :class:`ParamError`.
+
+    Empty values are ignored (an HTML form submits ``from=&to=``); unknown parameters are ignored.
+    """
+    q = _clean(args.get("q", "") or "")
+    if len(q) > MAX_QUERY_CHARS:
+        raise ParamError(f"检索词太长（{len(q)} 字），请控制在 {MAX_QUERY_CHARS} 字以内。", "q")
+    filters: dict[str, list[str]] = {}
+    for name in FACETS:
+        values: list[str] = []
+        for raw in args.getlist(name):
+            value = _clean(raw)
+            if not value or value in values:
+                continue
+            if len(value) > MAX_VALUE_CHARS:
+                raise ParamError(f"{facet_label(name)}的取值太长。", name)
+            values.append(value)
+        if len(values) > MAX_VALUES_PER_FACET:
+            raise ParamError(f"{facet_label(name)}最多同时选择 {MAX_VALUES_PER_FACET} 项。", name)
+        if values:
+            filters[name] = values
+    date_from = parse_date(args["from"], "from") if _clean(args.get("from", "") or "") else ""
+    date_to = parse_date(args["to"], "to") if _clean(args.get("to", "") or "") else ""
+    if date_from and date_to and _bound(date_from, low=True) > _bound(date_to, low=False):
+        raise ParamError(f"起始日期 {date_from} 晚于截止日期 {date_to}。", "from")
+    sort = _clean(args.get("sort", "") or "") or "relevance"
+    if sort not in SORTS:
+        raise ParamError(f"未知的排序方式“{sort[:20]}”：可选 relevance（相关度）、newest（最新）、oldest（最早）。", "sort")
+    page = _int_param(args, "page", 1, 1, MAX_PAGE, "页码应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
+    limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "每页条数应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
+    return SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit)
+
+
+def _bound(value: str, *, low: bool) -> str:
+    """A partial date widened to the first (low) or last (high) day it covers, for comparing."""
+    parts = value.split("-")
+    if len(parts) == 1:
+        parts += ["01", "01"] if low else ["12", "31"]
+    elif len(parts) == 2:
+        parts += ["01"] if low else ["31"]
+    return "-".join(parts)
