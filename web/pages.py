@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web import views
@@ -40,3 +40,9 @@ def article(article_id: str) -> str:
     if data is None:
         abort(404, description=f"没有编号为“{article_id[:40]}”的文章。它可能已从档案中删除，或者链接有误。")
     return render_template("article.html", view=data, state=state)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says; point them at the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

@@ -21,7 +21,8 @@ from web.labels import FACETS, kind_label, value_label
 from web.params import ParamError, SearchState
 
 MAX_ALTERNATIVES = 6
-EXAMPLE_QUERIES = ("小微企业 融资", "高新区", "党史学习教育", "氢能源", "营商环境")
+HOME_FACETS = ("place", "reporter", "year", "kind")
+HOME_FACET_SIZE = 8
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,12 +203,27 @@ def _alternatives(state: SearchState, endpoint: str) -> list[dict[str, Any]]:
 
 
 def home_view() -> dict[str, Any]:
-    """The landing page: archive size and example queries (raises ``IndexMissing`` without an index)."""
-    stats = get_archive().stats()
+    """The landing page: archive size and the most common places, reporters and years to browse by
+    (raises ``IndexMissing`` without an index)."""
+    archive = get_archive()
+    stats = archive.stats()
     empty = SearchState()
+    browse: dict[str, list[dict[str, Any]]] = {}
+    try:
+        everything = archive.search("", limit=1)
+    except query_error_types():
+        everything = None
+    if everything is not None:
+        for name in HOME_FACETS:
+            values = [value.to_dict() for value in everything.facets.get(name, [])][:HOME_FACET_SIZE]
+            if values:
+                browse[name] = [
+                    {**value, "label": value_label(name, value["value"]), "url": search_url(empty.toggled(name, value["value"]))}
+                    for value in values
+                ]
     return {
         "stats": {key: stats.get(key) for key in ("articles", "pages", "last_build", "generation")},
-        "examples": [{"q": q, "url": search_url(empty.copy(q=q))} for q in EXAMPLE_QUERIES],
+        "browse": browse,
     }
 
 
