@@ -36,6 +36,7 @@ from search.model import Article
 __all__ = [
     "Archive",
     "IndexMissing",
+    "QueryError",
     "SearchHit",
     "FacetValue",
     "SearchResponse",
@@ -48,6 +49,16 @@ __all__ = [
 rebuild = _rebuild
 
 _OPEN_RETRIES = 5  # a full rebuild may switch generations between reading the pointer and opening
+
+
+def __getattr__(name: str) -> Any:
+    # ``search.api.QueryError`` without importing the engine when the module is imported (PEP 562):
+    # the CLI imports this module for every command, including ``--help``.
+    if name == "QueryError":
+        from search.query import QueryError
+
+        return QueryError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class IndexMissing(FileNotFoundError):

@@ -194,3 +194,44 @@ def test_table_fits_cjk_text_in_columns():
     assert display_width(fit("高新区召开企业家座谈会", 9)) == 9
     assert fit("高新区召开企业家座谈会", 9).rstrip().endswith("…")
     assert fit("ab", 4) == "ab  "
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_builds_a_missing_index_then_serves_with_waitress(seeds_dir, tmp_path):
+    import time
+    import urllib.request
+    from urllib.parse import quote
+
+    port = _free_port()
+    index_dir = tmp_path / "served-index"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSEARCH_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "search", "serve", "--seeds", str(seeds_dir), "--index", str(index_dir), "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline, body = time.monotonic() + 90, None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={quote('高新区')}", timeout=5) as response:
+                    body = json.loads(response.read().decode("utf-8"))
+                    server_header = response.headers.get("Server", "")
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert body is not None, server.stderr.read() if server.poll() is not None else "server did not answer"
+        assert body["total"] > 0 and (index_dir / "current.json").exists()
+        assert "waitress" in server_header.lower()
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    assert "no index in" in err and "building it" in err
