@@ -7,11 +7,13 @@ that says what happened and what to do.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.api import IndexMissing
+from web.params import ParamError
 
 TITLES: dict[int, str] = {
     400: "检索参数有误",
@@ -49,12 +51,23 @@ def error_response(status: int, message: str, **extra: Any) -> Response | tuple[
 
 def _state_or_none() -> Any:
     """The search state of the failed request (to refill the search box), if it parses."""
-    from web.params import parse_state
+    from web.params import MAX_QUERY_CHARS, SearchState, parse_state
 
     try:
         return parse_state(request.args)
     except Exception:  # noqa: BLE001 - the error may be about these very parameters
+        q = (request.args.get("q") or "").strip()
+        return SearchState(q=q) if len(q) <= MAX_QUERY_CHARS else None
+
+
+def _retry_url(error: ParamError) -> str | None:
+    """This request without the offending parameter (``None`` if that leaves nothing to retry)."""
+    if not error.param:
         return None
+    kept = [(name, value) for name, value in request.args.items(multi=True) if name not in (error.param, "page")]
+    if not kept:
+        return None
+    return request.path + "?" + urlencode(kept)
 
 
 def handle_http_exception(error: HTTPException) -> Response | tuple[Any, int]:
@@ -65,6 +78,8 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[Any, int]:
         message = error.description if custom else "没有找到这个页面。检查一下链接，或者从检索页重新开始。"
     elif status == 400:
         message = error.description or "请求参数有误。"
+        if isinstance(error, ParamError):
+            return error_response(400, message, param=error.param, retry_url=_retry_url(error))
     elif status == 405:
         message = "这个地址只支持 GET 请求。"
     else:
@@ -77,7 +92,7 @@ def handle_index_missing(error: IndexMissing) -> Response | tuple[Any, int]:
     current_app.logger.warning("no index: %s", error)
     return error_response(
         503,
-        "还没有可检索的索引。请在服务器上运行 `newsearch index` 从 seeds/ 建立索引，完成后刷新本页即可，无需重启服务。",
+        "还没有可检索的索引。请在服务器上运行下面的命令，从 seeds/ 目录中的版面文件建立索引；完成后刷新本页即可，无需重启服务。",
         command="newsearch index",
     )
 
