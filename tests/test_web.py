@@ -279,6 +279,13 @@ def test_article_page_from_a_search_marks_the_terms_and_links_back(client, archi
     assert 'id="related-title"' in page and re.search(r'href="/article/[0-9a-f]+\?q=', page)
 
 
+def test_a_malformed_carried_over_parameter_does_not_block_an_article(client, archive):
+    article_id = archive.search("小微企业").results[0].id
+    page = client.get(f"/article/{article_id}?q=小微企业&page=abc&sort=bogus")
+    assert page.status_code == 200 and "<mark>小微企业</mark>" in html(page)
+    assert client.get(f"/api/article/{article_id}?from=never").status_code == 200
+
+
 def test_article_page_without_a_search_has_no_marks(client, archive):
     article_id = archive.search("小微企业").results[0].id
     page = html(client.get(f"/article/{article_id}"))

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from search.api import index_exists
 from web import views
-from web.params import parse_state
+from web.params import parse_state, parse_state_leniently
 
 bp = Blueprint("api", __name__)
 
@@ -24,7 +24,7 @@ def search() -> Response:
 @bp.get("/api/article/<article_id>")
 def article(article_id: str) -> Response:
     """Every DESIGN §5 field of one article, its marked paragraphs and related articles; 404 JSON if unknown."""
-    state = parse_state(request.args)
+    state = parse_state_leniently(request.args)
     data = views.article_view(article_id, state) if len(article_id) <= 200 else None
     if data is None:
         abort(404, description=f"no article with id {article_id[:40]!r}")

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from web import views
-from web.params import parse_state
+from web.params import parse_state, parse_state_leniently
 
 bp = Blueprint("pages", __name__)
 
@@ -35,7 +35,7 @@ def search() -> str:
 @bp.get("/article/<article_id>")
 def article(article_id: str) -> str:
     """One article, its search terms marked when reached from a search (``?q=…``)."""
-    state = parse_state(request.args)
+    state = parse_state_leniently(request.args)
     data = views.article_view(article_id, state) if len(article_id) <= MAX_ID_CHARS else None
     if data is None:
         abort(404, description=f"没有编号为“{article_id[:40]}”的文章。它可能已从档案中删除，或者链接有误。")

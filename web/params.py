@@ -217,6 +217,16 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
     return SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit)
 
 
+def parse_state_leniently(args: MultiDict[str, str]) -> SearchState:
+    """:func:`parse_state`, but a malformed carried-over parameter never blocks an article page:
+    fall back to the query alone (or nothing)."""
+    try:
+        return parse_state(args)
+    except ParamError:
+        q = _clean(args.get("q", "") or "")
+        return SearchState(q=q if len(q) <= MAX_QUERY_CHARS else "")
+
+
 def _bound(value: str, *, low: bool) -> str:
     """A partial date widened to the first (low) or last (high) day it covers, for comparing."""
     parts = value.split("-")
