@@ -517,6 +517,8 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
     else:
         blocks = []
         for result in results:
-            title = f"== {result.query.name}: {result.query.q}" + (" (new only)" if new_only else "")
+            filters = " ".join(f"{key}={','.join(values)}" for key, values in result.query.filters.items())
+            title = " ".join(part for part in (f"== {result.query.name}:", result.query.q, filters) if part)
+            title += " (new only)" if new_only else ""
             blocks.append(title + "\n" + render_table(result.response, color=sys.stdout.isatty()))
         click.echo("\n\n".join(blocks))
