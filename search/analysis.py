@@ -1,4 +1,4 @@
-"""Text analysis shared by indexing and querying: normalisation, word segmentation, character n-grams.
+"""Text analysis shared by indexing and querying: normalisation and word segmentation.
 
 One chain on both sides, so a query finds what the index holds:
 
@@ -9,10 +9,13 @@ One chain on both sides, so a query finds what the index holds:
    ~25× the speed) plus the domain dictionary ``data/userdict.txt``. Positions are ordinals from a
    counter and character spans come from ``tokenize()`` — unlike jieba's own Whoosh analyzer, which
    stores character offsets as positions (breaking phrase queries) and mixes search-mode sub-words in.
-3. :func:`grams` — unigrams and bigrams of every run of Chinese characters, for the recall field: any
-   fragment of one or more Chinese characters is a conjunction of its bigrams (or one unigram).
+   One mode, precise, for every word field and for queries: no overlapping sub-words on either side.
 
-The Whoosh tokenizers at the bottom wrap the same functions and honour the tokenizer contract
+Recall of fragments the segmenter did not cut out (``微企`` in 小微/企业) does not use tokens at all:
+the schema keeps each document's normalised text in a column and the query scans it (see
+``search.query``), so what counts as a fragment match is exactly "occurs in the normalised text".
+
+:class:`WordTokenizer` wraps :func:`words` for Whoosh and honours the tokenizer contract
 (``positions``, ``chars``, ``start_pos``, ``start_char``, ``mode``; one reused ``Token``).
 """
 
@@ -21,15 +24,14 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-# Bump on any change to normalisation, segmentation, the dictionary or the n-gram scheme: the indexer
+# Bump on any change to normalisation, segmentation, the dictionary or the schema's use of them: the indexer
 # compares it with the index's and rebuilds instead of mixing tokens.
-ANALYSIS_VERSION = "newsearch-analysis-3"
+ANALYSIS_VERSION = "newsearch-analysis-5"
 
 # Chinese characters (CJK unified ideographs, extensions A–F, compatibility ideographs, 〇).
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -174,27 +176,6 @@ def word_positions(normalized: str) -> dict[str, list[int]]:
     return positions
 
 
-def grams(normalized: str) -> Counter[str]:
-    """Unigram and bigram counts of every run of Chinese characters in already normalised text.
-
-    >>> sorted(grams("狼城岗镇").items())
-    [('城', 1), ('城岗', 1), ('岗', 1), ('岗镇', 1), ('狼', 1), ('狼城', 1), ('镇', 1)]
-    """
-    counts: Counter[str] = Counter()
-    for run in CJK_RUN.findall(normalized):
-        counts.update(run)
-        if len(run) > 1:
-            counts.update(map(str.__add__, run, run[1:]))
-    return counts
-
-
-def fragment_grams(fragment: str) -> list[str]:
-    """The index terms a fragment of Chinese characters must all have: its bigrams, or its one unigram."""
-    if len(fragment) == 1:
-        return [fragment]
-    return sorted(set(map(str.__add__, fragment, fragment[1:])))
-
-
 def is_cjk(text: str) -> bool:
     """True if ``text`` is one run of Chinese characters."""
     return bool(text) and CJK_RUN.fullmatch(text) is not None
@@ -205,7 +186,7 @@ def is_cjk(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _tokenizer_classes() -> tuple[type, type]:
+def _tokenizer_class() -> type:
     from whoosh.analysis import Token, Tokenizer
 
     class WordTokenizer(Tokenizer):  # type: ignore[misc]
@@ -237,72 +218,20 @@ def _tokenizer_classes() -> tuple[type, type]:
                     token.endchar = start_char + end
                 yield token
 
-    class GramTokenizer(Tokenizer):  # type: ignore[misc]
-        """Whoosh tokenizer: unigrams and bigrams of Chinese runs (index); bigrams only for queries.
-
-        In query mode a run of two or more characters yields just its bigrams, whose conjunction
-        is what a fragment needs; a single character yields itself.
-        """
-
-        def __call__(
-            self,
-            value: str,
-            positions: bool = False,
-            chars: bool = False,
-            keeporiginal: bool = False,
-            removestops: bool = True,
-            start_pos: int = 0,
-            start_char: int = 0,
-            mode: str = "",
-            **kwargs: Any,
-        ) -> Iterator[Token]:
-            token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-            pos = start_pos
-            query = mode == "query"
-            for match in CJK_RUN.finditer(normalize(value)):
-                run, base = match.group(), match.start()
-                spans: list[tuple[int, int]] = []
-                for i in range(len(run)):
-                    if not (query and len(run) > 1):
-                        spans.append((i, i + 1))
-                    if i + 1 < len(run):
-                        spans.append((i, i + 2))
-                for start, end in spans:
-                    token.text = run[start:end]
-                    token.boost = 1.0
-                    token.stopped = False
-                    if keeporiginal:
-                        token.original = value[base + start : base + end]
-                    if positions:
-                        token.pos = pos
-                        pos += 1
-                    if chars:
-                        token.startchar = start_char + base + start
-                        token.endchar = start_char + base + end
-                    yield token
-
     # Schemas are pickled into the index: name the classes as this module's attributes (served by
     # the module __getattr__ below) so pickle finds these very objects again.
-    for cls in (WordTokenizer, GramTokenizer):
-        cls.__module__ = __name__
-        cls.__qualname__ = cls.__name__
-    return WordTokenizer, GramTokenizer
+    WordTokenizer.__module__ = __name__
+    WordTokenizer.__qualname__ = WordTokenizer.__name__
+    return WordTokenizer
 
 
 def __getattr__(name: str) -> Any:
-    """``WordTokenizer`` / ``GramTokenizer``: the Whoosh tokenizer classes (imported lazily)."""
+    """``WordTokenizer``: the Whoosh tokenizer class, created on first use."""
     if name == "WordTokenizer":
-        return _tokenizer_classes()[0]
-    if name == "GramTokenizer":
-        return _tokenizer_classes()[1]
-    raise AttributeError(name)
+        return _tokenizer_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def word_analyzer() -> Any:
     """The analyzer of the word fields (title, lead, body): normalisation and segmentation in one."""
-    return _tokenizer_classes()[0]()
-
-
-def gram_analyzer() -> Any:
-    """The analyzer of the recall fields: normalised Chinese unigrams + bigrams."""
-    return _tokenizer_classes()[1]()
+    return _tokenizer_class()()

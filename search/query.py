@@ -10,8 +10,8 @@ How a query runs (:func:`run_search`):
    The boolean structure is evaluated on sets of document numbers.
 3. Filters and facet counts come from the per-searcher facet table (the ``facets`` column, read once):
    a document counts for facet F if it passes every filter except F's own.
-4. Relevance: BM25F over title (whole headline), lead and body word fields plus the lower-weighted
-   fragment fields, a proximity bonus, ties broken by date (newest first).
+4. Relevance: BM25F over the title (whole headline) and body word fields, plus the same BM25 over
+   the units' character occurrences at half weight, a proximity bonus, ties broken by date.
 5. Snippets: the best passage of the body for the hits on the page only, HTML-escaped, with every
    matched word or fragment in ``<mark>``.
 """
@@ -32,17 +32,20 @@ from typing import Any
 
 from whoosh import query as wq
 
-from search.analysis import CJK_RUN, fragment_grams, is_cjk, normalize, word_list
+from search.analysis import CJK_RUN, normalize, word_list
 from search.model import KINDS, Article
-from search.schema import FACET_COLUMN, document_to_article, headline_text
+from search.schema import FACET_COLUMN, FULLTEXT_SEPARATOR, document_to_article, facet_row, headline_text
 
 FACETS = ("place", "reporter", "year", "month", "kind", "source", "section", "person", "org")
 SORTS = ("relevance", "newest", "oldest")
 RANGE_FILTERS = ("from", "to")
 
-# Ranking weights (query-time boosts), chosen on the judged set (python -m search.evaluation):
-# a headline hit outweighs body hits, a word match outweighs the same characters as a fragment.
-WEIGHTS = {"title": 3.0, "lead": 1.5, "body": 1.0, "tgram": 0.8, "bgram": 0.3, "proximity": 1.5}
+# Ranking weights (query-time boosts on BM25F field scores), chosen on the judged set
+# (python -m search.evaluation --grid): a headline hit outweighs body hits. The characters of a unit
+# found anywhere in the text score like a word (BM25 over occurrence counts) times ``fragment``, and
+# a word match scores on top of that: the same characters rank higher as a word than inside one.
+WEIGHTS = {"title": 3.0, "body": 1.0, "proximity": 1.5, "fragment": 0.5}
+BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults, used for the fragment scores too
 MAX_QUERY_CHARS = 512  # longer input is cut: no real query is longer, and it bounds the work
 MAX_UNITS = 32
 MAX_LIMIT = 1000
@@ -182,13 +185,15 @@ def parse(q: str) -> ParsedQuery:
 
 @dataclass
 class _Table:
-    """Facet values, date keys and texts of every live document, read once per searcher."""
+    """Facet values, date keys and normalised texts of every live document, read once per searcher."""
 
     docnums: list[int]
     values: dict[int, dict[str, tuple[str, ...]]]  # docnum -> facet -> values (display form)
+    norm_values: dict[int, dict[str, frozenset[str]]]  # the same, normalised, for filter matching
     date_span: dict[int, tuple[int, int] | None]
     date_key: dict[int, int]
-    texts: dict[tuple[int, str], str] = field(default_factory=dict)  # (docnum, scope) -> normalised
+    texts: list[tuple[int, bytes, bytes]] | None = None  # (docnum, headline, body), UTF-8, normalised
+    avg_lengths: tuple[float, float] = (1.0, 1.0)  # mean headline and body lengths (bytes)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -224,10 +229,10 @@ def _facet_values(row: tuple[Any, ...]) -> dict[str, tuple[str, ...]]:
         "section": one(data["section"]),
         "year": one(data["year"]),
         "month": one(data["month"]),
-        "place": tuple(data["place"] or ()),
-        "reporter": tuple(data["reporter"] or ()),
-        "person": tuple(data["person"] or ()),
-        "org": tuple(data["org"] or ()),
+        "place": tuple(dict.fromkeys(data["place"] or ())),
+        "reporter": tuple(dict.fromkeys(data["reporter"] or ())),
+        "person": tuple(dict.fromkeys(data["person"] or ())),
+        "org": tuple(dict.fromkeys(data["org"] or ())),
         "_date": one(data["date"]),
     }
 
@@ -240,51 +245,75 @@ def _table(searcher: Any) -> _Table:
         return table
     reader = searcher.reader()
     docnums = list(reader.all_doc_ids())
+    column = reader.column_reader("facets") if reader.has_column("facets") else None
     values: dict[int, dict[str, tuple[str, ...]]] = {}
-    if reader.has_column("facets"):
-        column = reader.column_reader("facets")
-        for docnum in docnums:
-            row = column[docnum]
-            if not row:
-                row = _row_from_stored(searcher.stored_fields(docnum))
-            values[docnum] = _facet_values(row)
-    else:  # an index written without the column: fall back to stored fields
-        for docnum in docnums:
-            values[docnum] = _facet_values(_row_from_stored(searcher.stored_fields(docnum)))
+    for docnum in docnums:
+        row = column[docnum] if column is not None else None
+        if not row:  # a document written without the column
+            row = facet_row(document_to_article(searcher.stored_fields(docnum)))
+        values[docnum] = _facet_values(row)
+    norm_values = {d: {k: frozenset(map(normalize, vs)) for k, vs in v.items()} for d, v in values.items()}
     date_span = {d: _date_span(v["_date"][0] if v["_date"] else None) for d, v in values.items()}
     date_key = {d: (span[0] if span else 0) for d, span in date_span.items()}
-    table = _Table(docnums, values, date_span, date_key)
+    table = _Table(docnums, values, norm_values, date_span, date_key)
     with _tables_lock:
         _tables[searcher] = table
     return table
 
 
-def _row_from_stored(stored: dict[str, Any]) -> tuple[Any, ...]:
-    from search.schema import facet_row
-
-    return facet_row(document_to_article(stored))
-
-
-def _doc_text(searcher: Any, table: _Table, docnum: int, scope: str) -> str:
-    """Normalised headline (+ body when ``scope`` is ``all``) of a document, cached."""
-    key = (docnum, scope)
-    text = table.texts.get(key)
-    if text is None:
-        stored = searcher.stored_fields(docnum)
-        head = "\n".join(stored.get(n) or "" for n in ("kicker", "title", "subtitle"))
-        text = normalize(head if scope == "title" else head + "\n" + (stored.get("body") or ""))
-        with table.lock:
-            table.texts[key] = text
-    return text
+def _texts(searcher: Any, table: _Table) -> list[tuple[int, bytes, bytes]]:
+    """Normalised ``(docnum, headline, body)`` of every live document (UTF-8), read on first need."""
+    if table.texts is not None:
+        return table.texts
+    with table.lock:
+        if table.texts is None:
+            reader = searcher.reader()
+            column = reader.column_reader("fulltext") if reader.has_column("fulltext") else None
+            texts = []
+            for docnum in table.docnums:
+                value = column[docnum] if column is not None else b""
+                if not value:
+                    article = document_to_article(searcher.stored_fields(docnum))
+                    value = (
+                        normalize(headline_text(article)).encode("utf-8")
+                        + FULLTEXT_SEPARATOR
+                        + normalize(article.body).encode("utf-8")
+                    )
+                head, _sep, body = value.partition(FULLTEXT_SEPARATOR)
+                texts.append((docnum, head, body))
+            count = max(1, len(texts))
+            table.avg_lengths = (
+                max(1.0, sum(len(h) for _d, h, _b in texts) / count),
+                max(1.0, sum(len(b) for _d, _h, b in texts) / count),
+            )
+            table.texts = texts
+    return table.texts
 
 
 # -- matching ------------------------------------------------------------------------------------
 
 
+@dataclass
+class _UnitMatch:
+    """Documents a unit matches: as words (ranked by BM25F) and in all (words or fragments)."""
+
+    words: set[int]
+    docs: set[int]
+    counts: dict[int, tuple[int, int]] = field(default_factory=dict)  # (headline, body) occurrences
+
+
+def _chunks(unit: Unit) -> list[str]:
+    return re.findall(r"\w+", unit.text)
+
+
 def _unit_pattern(unit: Unit) -> re.Pattern[str]:
-    """Regex for the unit's characters in normalised text (non-word characters may separate chunks)."""
+    """Regex for the unit's characters in normalised text (non-word characters may separate chunks).
+
+    Latin letters and digits at a chunk's edge must not continue a longer word (``tod`` is not in
+    ``method``); Chinese characters need no boundary.
+    """
     parts = []
-    for chunk in re.findall(r"\w+", unit.text):
+    for chunk in _chunks(unit):
         escaped = re.escape(chunk)
         if re.match(r"[a-z0-9]", chunk):
             escaped = r"(?<![a-z0-9])" + escaped
@@ -294,13 +323,13 @@ def _unit_pattern(unit: Unit) -> re.Pattern[str]:
     return re.compile(r"\W*".join(parts))
 
 
-def _word_queries(unit: Unit, fields: Sequence[str], boost: bool = True) -> list[wq.Query]:
+def _word_queries(unit: Unit, boost: bool = True) -> list[wq.Query]:
     """Term or Phrase of the unit's words in each word field (with the field's ranking weight)."""
     words = word_list(unit.text)
     if not words:
         return []
     out: list[wq.Query] = []
-    for name in fields:
+    for name in ("title",) if unit.scope == "title" else ("title", "body"):
         weight = WEIGHTS[name] if boost else 1.0
         if len(words) == 1:
             out.append(wq.Term(name, words[0], boost=weight))
@@ -309,71 +338,69 @@ def _word_queries(unit: Unit, fields: Sequence[str], boost: bool = True) -> list
     return out
 
 
-def _fragment_queries(unit: Unit, fields: Sequence[str], boost: bool = True) -> tuple[list[wq.Query], bool]:
-    """Bigram conjunctions for the unit's Chinese runs (+ its other words); and whether they are exact.
-
-    Exact means the gram terms alone prove the fragment occurs (one run of at most two characters);
-    otherwise candidates must be confirmed against the text.
-    """
-    compact = "".join(re.findall(r"\w+", unit.text))
-    runs = CJK_RUN.findall(compact)
-    if not runs:
-        return [], False
-    others = [w for w in word_list(CJK_RUN.sub(" ", compact)) if not is_cjk(w)]
-    exact = len(runs) == 1 and len(compact) == len(runs[0]) and len(runs[0]) <= 2
-    out: list[wq.Query] = []
-    for name in fields:
-        grams = sorted({g for run in runs for g in fragment_grams(run)})
-        terms: list[wq.Query] = [wq.Term(name, g) for g in grams]
-        word_field = "title" if name == "tgram" else "body"
-        terms += [wq.Term(word_field, w) for w in others]
-        weight = WEIGHTS[name] if boost else 1.0
-        out.append(wq.And(terms, boost=weight) if len(terms) > 1 else terms[0].with_boost(weight))
-    return out, exact
-
-
-def _unit_fields(unit: Unit) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    if unit.scope == "title":
-        return ("title",), ("tgram",)
-    return ("title", "lead", "body"), ("tgram", "bgram")
-
-
 def _name_query(unit: Unit) -> wq.Query:
     """``reporter:`` / ``place:``: a name, or the start of one, in the byline / place field."""
     fieldname = "byline" if unit.scope == "reporter" else "place"
-    return wq.Prefix(fieldname, unit.text)
+    return wq.Prefix(fieldname, unit.text.replace(" ", ""))
 
 
-def _unit_docs(searcher: Any, table: _Table, unit: Unit, cache: dict[Unit, set[int]]) -> set[int]:
-    """The set of documents a unit matches (word phrase, or a confirmed fragment)."""
+def _scan(searcher: Any, table: _Table, unit: Unit) -> dict[int, tuple[int, int]]:
+    """Documents whose normalised text holds the unit's characters: ``{docnum: (headline, body) hits}``.
+
+    A C-speed substring test on UTF-8 bytes (UTF-8 matches only at character boundaries) finds the
+    candidates; a regex confirms them when the unit has several chunks or Latin/digit edges.
+    """
+    chunks = _chunks(unit)
+    if not chunks:
+        return {}
+    needle = max(chunks, key=len).encode("utf-8")
+    simple = len(chunks) == 1 and not re.search(r"^[a-z0-9]|[a-z0-9]$", chunks[0])
+    pattern = None if simple else _unit_pattern(unit)
+    title_only = unit.scope == "title"
+    found: dict[int, tuple[int, int]] = {}
+    for docnum, head, body in _texts(searcher, table):
+        in_head = needle in head
+        in_body = not title_only and needle in body
+        if not (in_head or in_body):
+            continue
+        if simple:
+            found[docnum] = (head.count(needle), body.count(needle) if in_body else 0)
+            continue
+        assert pattern is not None
+        h = len(pattern.findall(head.decode("utf-8"))) if in_head else 0
+        b = len(pattern.findall(body.decode("utf-8"))) if in_body else 0
+        if h or b:
+            found[docnum] = (h, b)
+    return found
+
+
+def _unit_match(searcher: Any, table: _Table, unit: Unit, cache: dict[Unit, _UnitMatch]) -> _UnitMatch:
+    """Match one unit: word phrase in the word fields, or its characters anywhere in the text."""
     if unit in cache:
         return cache[unit]
     if unit.scope in ("reporter", "place"):
         docs = set(searcher.docs_for_query(_name_query(unit)))
+        match = _UnitMatch(docs, docs)
     else:
-        word_fields, gram_fields = _unit_fields(unit)
-        word_qs = _word_queries(unit, word_fields, boost=False)
-        docs = set(searcher.docs_for_query(wq.Or(word_qs))) if word_qs else set()
-        frag_qs, exact = _fragment_queries(unit, gram_fields, boost=False)
-        if frag_qs:
-            candidates = set(searcher.docs_for_query(wq.Or(frag_qs))) - docs
-            if candidates and not exact:
-                pattern = _unit_pattern(unit)
-                candidates = {d for d in candidates if pattern.search(_doc_text(searcher, table, d, unit.scope))}
-            docs |= candidates
-    cache[unit] = docs
-    return docs
+        queries = _word_queries(unit, boost=False)
+        words = set(searcher.docs_for_query(wq.Or(queries))) if queries else set()
+        match = _UnitMatch(words, set(words))
+        if CJK_RUN.search(unit.text):
+            scanned = _scan(searcher, table, unit)
+            match.docs |= scanned.keys()
+            match.counts = scanned
+    cache[unit] = match
+    return match
 
 
-def _match(searcher: Any, table: _Table, parsed: ParsedQuery) -> set[int]:
+def _match(searcher: Any, table: _Table, parsed: ParsedQuery, cache: dict[Unit, _UnitMatch]) -> set[int]:
     """Documents matching the whole query (AND of OR-groups, minus exclusions)."""
-    cache: dict[Unit, set[int]] = {}
     if parsed.groups:
         result: set[int] | None = None
         for group in sorted(parsed.groups, key=len):
             docs: set[int] = set()
             for unit in group:
-                docs |= _unit_docs(searcher, table, unit, cache)
+                docs |= _unit_match(searcher, table, unit, cache).docs
             result = docs if result is None else result & docs
             if not result:
                 return set()
@@ -381,29 +408,24 @@ def _match(searcher: Any, table: _Table, parsed: ParsedQuery) -> set[int]:
     else:
         matched = set(table.docnums)
     for unit in parsed.excluded:
-        matched -= _unit_docs(searcher, table, unit, cache)
+        matched -= _unit_match(searcher, table, unit, cache).docs
     return matched
 
 
 def _scoring_query(parsed: ParsedQuery) -> wq.Query | None:
-    """The ranking query: every positive unit's word and fragment clauses plus a proximity bonus."""
+    """BM25F ranking query: each positive unit's weighted word clauses plus a proximity bonus."""
     clauses: list[wq.Query] = []
     all_words: list[str] = []
     for unit in parsed.positive:
         if unit.scope in ("reporter", "place"):
-            clauses.append(_name_query(unit))
-            continue
-        word_fields, gram_fields = _unit_fields(unit)
-        clauses += _word_queries(unit, word_fields)
-        clauses += _fragment_queries(unit, gram_fields)[0]
+            continue  # a name filter, not a relevance signal
+        clauses += _word_queries(unit)
         if unit.scope == "all":
             all_words += word_list(unit.text)
     if len(parsed.positive) > 1 and 1 < len(all_words) <= 12:
-        for name in ("title", "body"):
-            clauses.append(wq.Phrase(name, all_words, slop=len(all_words) + 4, boost=WEIGHTS["proximity"]))
-    if not clauses:
-        return None
-    return wq.Or(clauses)
+        slop = len(all_words) + 4  # "near each other", in order
+        clauses += [wq.Phrase(n, all_words, slop=slop, boost=WEIGHTS["proximity"]) for n in ("title", "body")]
+    return wq.Or(clauses) if clauses else None
 
 
 # -- filters and facets --------------------------------------------------------------------------
@@ -474,10 +496,6 @@ def _check_filters(filters: Mapping[str, Sequence[str]] | None) -> tuple[dict[st
     return selected, (lo, hi)
 
 
-def _norm_values(values: tuple[str, ...]) -> set[str]:
-    return {normalize(v) for v in values}
-
-
 def _filter_and_count(
     table: _Table, matched: set[int], selected: dict[str, set[str]], span: tuple[int, int] | None, facet_size: int
 ) -> tuple[list[int], dict[str, list[dict[str, Any]]]]:
@@ -485,12 +503,13 @@ def _filter_and_count(
     counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
     passing: list[int] = []
     for docnum in matched:
-        values = table.values[docnum]
         if span is not None:
             own = table.date_span.get(docnum)
             if own is None or own[0] < span[0] or own[1] > span[1]:
                 continue
-        failed = [name for name, wanted in selected.items() if not (_norm_values(values[name]) & wanted)]
+        norm = table.norm_values[docnum]
+        failed = [name for name, wanted in selected.items() if not (norm[name] & wanted)]
+        values = table.values[docnum]
         if not failed:
             passing.append(docnum)
             for name in FACETS:
@@ -513,7 +532,7 @@ def _filter_and_count(
 
 def _highlight_pattern(units: Sequence[Unit]) -> re.Pattern[str] | None:
     """One regex for every positive text unit, longest first (so overlapping marks do not nest)."""
-    patterns = sorted({_unit_pattern(u).pattern for u in units if u.scope in ("all", "title") and u.text}, key=len, reverse=True)
+    patterns = sorted({_unit_pattern(u).pattern for u in units if u.scope != "reporter"}, key=len, reverse=True)
     patterns = [p for p in patterns if p]
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
@@ -624,18 +643,54 @@ def _as_int(value: Any, name: str, low: int, high: int | None = None) -> int:
     return number
 
 
-def _rank(searcher: Any, table: _Table, parsed: ParsedQuery, docs: list[int], sort: str, need: int) -> list[tuple[int, float]]:
-    """Order the filtered documents; return the first ``need`` as ``(docnum, score)``."""
+def _fragment_scores(searcher: Any, table: _Table, matches: list[_UnitMatch]) -> dict[int, float]:
+    """BM25 of each unit's character occurrences in headline and body, times ``WEIGHTS["fragment"]``."""
+    scores: dict[int, float] = {}
+    if not matches or table.texts is None:
+        return scores
+    lengths = {d: (len(h), len(b)) for d, h, b in table.texts}
+    avg_head, avg_body = table.avg_lengths
+    n = len(table.texts)
+    for match in matches:
+        if not match.counts:
+            continue
+        idf = math.log(n / (len(match.counts) + 1)) + 1.0  # Whoosh's BM25 idf
+        for docnum, (head, body) in match.counts.items():
+            head_len, body_len = lengths[docnum]
+            score = 0.0
+            for tf, length, avg, weight in ((head, head_len, avg_head, WEIGHTS["title"]), (body, body_len, avg_body, WEIGHTS["body"])):
+                if tf:
+                    norm = BM25_K1 * ((1 - BM25_B) + BM25_B * length / avg)
+                    score += weight * idf * tf * (BM25_K1 + 1) / (tf + norm)
+            scores[docnum] = scores.get(docnum, 0.0) + WEIGHTS["fragment"] * score
+    return scores
+
+
+def _rank(
+    searcher: Any,
+    table: _Table,
+    parsed: ParsedQuery,
+    cache: dict[Unit, _UnitMatch],
+    docs: list[int],
+    sort: str,
+    need: int,
+) -> list[tuple[int, float]]:
+    """Order the filtered documents; return the first ``need`` as ``(docnum, score)``.
+
+    Relevance: BM25F of the word clauses plus the fragment scores, ties broken by date (newest first).
+    """
     key = table.date_key
     if sort != "relevance":
         reverse = sort == "newest"
         ordered = sorted(docs, key=lambda d: (key[d], -d if reverse else d), reverse=reverse)
         return [(d, 0.0) for d in ordered[:need]]
+    matches = [cache[u] for u in parsed.positive if u in cache]
+    scores = _fragment_scores(searcher, table, matches)
     scoring = _scoring_query(parsed)
-    scores: dict[int, float] = {}
-    if scoring is not None and docs:
-        results = searcher.search(scoring, filter=set(docs), limit=None)
-        scores = dict(results.items())
+    worded = set(docs).intersection(set().union(*(m.words for m in matches)))
+    if scoring is not None and worded:
+        for docnum, score in searcher.search(scoring, filter=worded, limit=None).items():
+            scores[docnum] = scores.get(docnum, 0.0) + score
     ordered = sorted(docs, key=lambda d: (-round(scores.get(d, 0.0), 6), -key[d], d))
     return [(d, scores.get(d, 0.0)) for d in ordered[:need]]
 
@@ -659,10 +714,11 @@ def run_search(
     selected, span = _check_filters(filters)
     parsed = parse(q if isinstance(q, str) else "")
     table = _table(searcher)
-    matched = _match(searcher, table, parsed)
+    cache: dict[Unit, _UnitMatch] = {}
+    matched = _match(searcher, table, parsed, cache)
     passing, facets = _filter_and_count(table, matched, selected, span, facet_size)
     offset = (page - 1) * limit
-    ranked = _rank(searcher, table, parsed, passing, sort, offset + limit) if offset < len(passing) else []
+    ranked = _rank(searcher, table, parsed, cache, passing, sort, offset + limit) if offset < len(passing) else []
     pattern = _highlight_pattern(parsed.positive)
     results = [_row(searcher, d, s, pattern) for d, s in ranked[offset : offset + limit]]
     return {
