@@ -362,6 +362,14 @@ def test_malformed_parameters_are_a_friendly_400(client, query, message):
     assert api.get_json()["error"] == "bad_request" and message in api.get_json()["message"]
 
 
+def test_bad_facet_values_rejected_by_the_engine_are_a_400_with_a_way_out(client):
+    api = client.get("/api/search?q=高新区&year=abcd&kind=news")
+    assert api.status_code == 400 and "year" in api.get_json()["message"]
+    assert api.get_json()["retry_url"] == "/api/search?q=%E9%AB%98%E6%96%B0%E5%8C%BA&kind=news"
+    page = client.get("/search?q=高新区&kind=essay")
+    assert page.status_code == 400 and "去掉这个参数再检索" in html(page)
+
+
 def test_unknown_article_and_path_are_404(client):
     page = client.get("/article/0000000000000000")
     assert page.status_code == 404 and "没有编号为“0000000000000000”的文章" in html(page)

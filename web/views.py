@@ -65,7 +65,10 @@ def run_search(state: SearchState, **overrides: Any) -> SearchResponse:
     try:
         return get_archive().search(**options)
     except query_error_types() as error:
-        raise ParamError(str(error) or "检索参数有误。") from error
+        message = str(error) or "检索参数有误。"
+        named = re.match(r"bad (\w+)", message)
+        param = named.group(1) if named and named.group(1) in (*FACETS, "from", "to", "sort", "page", "limit") else None
+        raise ParamError(message, param) from error
 
 
 def search_view(state: SearchState, endpoint: str = "pages.search") -> dict[str, Any]:
