@@ -98,12 +98,15 @@ def _clean(q: str) -> str:
 
 
 def _plain_units(text: str, scope: str) -> list[Unit]:
-    """Units from unquoted text: punctuation separates units (``高新区，融资`` is two words)."""
-    units = []
-    for chunk in re.findall(r"\w+", text):
-        if chunk.strip("_"):
-            units.append(Unit(chunk, scope))
-    return units
+    """Units from unquoted text.
+
+    Punctuation separates units (``高新区，融资`` is two words), except inside a Latin/digit token
+    such as ``r&d``, ``covid-19`` or ``2024-11``, which stays one unit matched as written.
+    """
+    chunks = [c for c in re.findall(r"\w+", text) if c.strip("_")]
+    if len(chunks) > 1 and all(c.isascii() for c in chunks):
+        return [Unit(" ".join(chunks), scope, phrase=True)]
+    return [Unit(chunk, scope) for chunk in chunks]
 
 
 def _tokens(q: str) -> Iterator[tuple[str, bool, str, bool]]:
@@ -385,7 +388,8 @@ def _unit_match(searcher: Any, table: _Table, unit: Unit, cache: dict[Unit, _Uni
         queries = _word_queries(unit, boost=False)
         words = set(searcher.docs_for_query(wq.Or(queries))) if queries else set()
         match = _UnitMatch(words, set(words))
-        if CJK_RUN.search(unit.text):
+        # Scan for Chinese (fragments) and for multi-chunk units ("r&d": punctuation breaks the phrase)
+        if CJK_RUN.search(unit.text) or len(_chunks(unit)) > 1:
             scanned = _scan(searcher, table, unit)
             match.docs |= scanned.keys()
             match.counts = scanned
