@@ -2,6 +2,18 @@
 
 ``create_app`` follows Flask's tutorial factory: defaults from a mapping, then the test config; the
 blueprints are registered inside the factory. The app reaches the index only through ``search.api``.
+
+Routes (DESIGN §7)::
+
+    GET /                     landing page: search box, archive size, browse by place/reporter/year/kind
+    GET /search?q=&place=…    results (pages.search)          GET /api/search   same dict as JSON
+    GET /article/<id>?q=…     one article, terms marked       GET /api/article/<id>
+    GET /api/suggest?q=       completions for the search box  GET /healthz
+
+Modules: ``params`` (the URL state: parse, validate → 400, build links), ``views`` (one plain dict per
+view, rendered by ``pages`` and served by ``api``), ``highlight`` (marked segments; the snippet filter
+that lets only ``<mark>`` through), ``labels`` (Chinese labels), ``errors`` (400/404/405/503/500 as pages
+or JSON), ``security`` (CSP and other headers on every response), ``archive`` (the app's one Archive).
 """
 
 from __future__ import annotations
