@@ -25,6 +25,7 @@ import threading
 import time
 import unicodedata
 import weakref
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -195,8 +196,7 @@ class _Table:
     norm_values: dict[int, dict[str, frozenset[str]]]  # the same, normalised, for filter matching
     date_span: dict[int, tuple[int, int] | None]
     date_key: dict[int, int]
-    texts: list[tuple[int, bytes, bytes]] | None = None  # (docnum, headline, body), UTF-8, normalised
-    avg_lengths: tuple[float, float] = (1.0, 1.0)  # mean headline and body lengths (bytes)
+    corpus: "_Corpus | None" = None  # normalised texts, read on first need
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -264,33 +264,56 @@ def _table(searcher: Any) -> _Table:
     return table
 
 
-def _texts(searcher: Any, table: _Table) -> list[tuple[int, bytes, bytes]]:
-    """Normalised ``(docnum, headline, body)`` of every live document (UTF-8), read on first need."""
-    if table.texts is not None:
-        return table.texts
+@dataclass
+class _Corpus:
+    """Every live document's normalised headline and body, UTF-8, in one buffer for C-speed scans.
+
+    Segments alternate headline, body, headline, body... (segment ``2i`` and ``2i+1`` belong to
+    ``docnums[i]``), each followed by a NUL so that no match spans two segments.
+    """
+
+    blob: bytes
+    starts: list[int]  # start offset of each segment, plus one past the end
+    docnums: list[int]
+    lengths: dict[int, tuple[int, int]]  # docnum -> (headline, body) length in bytes
+    avg_lengths: tuple[float, float]
+
+    def segment(self, k: int) -> bytes:
+        """The bytes of segment ``k`` (without its NUL)."""
+        return self.blob[self.starts[k] : self.starts[k + 1] - 1]
+
+
+def _corpus(searcher: Any, table: _Table) -> _Corpus:
+    """The searcher's :class:`_Corpus`, built from the ``fulltext`` column on first need."""
+    if table.corpus is not None:
+        return table.corpus
     with table.lock:
-        if table.texts is None:
+        if table.corpus is None:
             reader = searcher.reader()
             column = reader.column_reader("fulltext") if reader.has_column("fulltext") else None
-            texts = []
+            parts: list[bytes] = []
+            lengths: dict[int, tuple[int, int]] = {}
             for docnum in table.docnums:
                 value = column[docnum] if column is not None else b""
-                if not value:
+                if not value:  # a document written without the column
                     article = document_to_article(searcher.stored_fields(docnum))
-                    value = (
-                        normalize(headline_text(article)).encode("utf-8")
-                        + FULLTEXT_SEPARATOR
-                        + normalize(article.body).encode("utf-8")
-                    )
+                    value = normalize(headline_text(article)).encode() + FULLTEXT_SEPARATOR + normalize(article.body).encode()
                 head, _sep, body = value.partition(FULLTEXT_SEPARATOR)
-                texts.append((docnum, head, body))
-            count = max(1, len(texts))
-            table.avg_lengths = (
-                max(1.0, sum(len(h) for _d, h, _b in texts) / count),
-                max(1.0, sum(len(b) for _d, _h, b in texts) / count),
+                parts += [head.replace(b"\0", b" "), body.replace(b"\0", b" ")]
+                lengths[docnum] = (len(head), len(body))
+            starts, offset = [], 0
+            for part in parts:
+                starts.append(offset)
+                offset += len(part) + 1
+            starts.append(offset)
+            count = max(1, len(lengths))
+            avg = (
+                max(1.0, sum(h for h, _b in lengths.values()) / count),
+                max(1.0, sum(b for _h, b in lengths.values()) / count),
             )
-            table.texts = texts
-    return table.texts
+            blob = b"\0".join(parts) + b"\0"
+            table.corpus = _Corpus(blob, starts, list(table.docnums), lengths, avg)
+    return table.corpus
 
 
 # -- matching ------------------------------------------------------------------------------------
@@ -350,31 +373,35 @@ def _name_query(unit: Unit) -> wq.Query:
 def _scan(searcher: Any, table: _Table, unit: Unit) -> dict[int, tuple[int, int]]:
     """Documents whose normalised text holds the unit's characters: ``{docnum: (headline, body) hits}``.
 
-    A C-speed substring test on UTF-8 bytes (UTF-8 matches only at character boundaries) finds the
-    candidates; a regex confirms them when the unit has several chunks or Latin/digit edges.
+    ``bytes.find`` over the whole corpus buffer finds the next document holding the (longest chunk
+    of the) unit, ``bytes.count`` counts within it, and the search resumes after it: Python runs once
+    per matching document, C does the scanning. UTF-8 matches only fall on character boundaries. A
+    regex confirms the match when the unit has several chunks or Latin/digit edges.
     """
     chunks = _chunks(unit)
     if not chunks:
         return {}
+    corpus = _corpus(searcher, table)
     needle = max(chunks, key=len).encode("utf-8")
     simple = len(chunks) == 1 and not re.search(r"^[a-z0-9]|[a-z0-9]$", chunks[0])
     pattern = None if simple else _unit_pattern(unit)
     title_only = unit.scope == "title"
-    found: dict[int, tuple[int, int]] = {}
-    for docnum, head, body in _texts(searcher, table):
-        in_head = needle in head
-        in_body = not title_only and needle in body
-        if not (in_head or in_body):
-            continue
-        if simple:
-            found[docnum] = (head.count(needle), body.count(needle) if in_body else 0)
-            continue
-        assert pattern is not None
-        h = len(pattern.findall(head.decode("utf-8"))) if in_head else 0
-        b = len(pattern.findall(body.decode("utf-8"))) if in_body else 0
-        if h or b:
-            found[docnum] = (h, b)
-    return found
+    blob, starts = corpus.blob, corpus.starts
+    found: dict[int, list[int]] = {}
+    pos = blob.find(needle)
+    while pos != -1:
+        k = bisect_right(starts, pos) - 1
+        end = starts[k + 1] - 1
+        if not (title_only and k % 2):
+            if simple:
+                hits = blob.count(needle, starts[k], end)
+            else:
+                assert pattern is not None
+                hits = len(pattern.findall(corpus.segment(k).decode("utf-8")))
+            if hits:
+                found.setdefault(corpus.docnums[k // 2], [0, 0])[k % 2] = hits
+        pos = blob.find(needle, end + 1)
+    return {d: (h, b) for d, (h, b) in found.items()}
 
 
 def _unit_match(searcher: Any, table: _Table, unit: Unit, cache: dict[Unit, _UnitMatch]) -> _UnitMatch:
@@ -426,9 +453,6 @@ def _scoring_query(parsed: ParsedQuery) -> wq.Query | None:
         clauses += _word_queries(unit)
         if unit.scope == "all":
             all_words += word_list(unit.text)
-    if len(parsed.positive) > 1 and 1 < len(all_words) <= 12:
-        slop = len(all_words) + 4  # "near each other", in order
-        clauses += [wq.Phrase(n, all_words, slop=slop, boost=WEIGHTS["proximity"]) for n in ("title", "body")]
     return wq.Or(clauses) if clauses else None
 
 
@@ -650,11 +674,11 @@ def _as_int(value: Any, name: str, low: int, high: int | None = None) -> int:
 def _fragment_scores(searcher: Any, table: _Table, matches: list[_UnitMatch]) -> dict[int, float]:
     """BM25 of each unit's character occurrences in headline and body, times ``WEIGHTS["fragment"]``."""
     scores: dict[int, float] = {}
-    if not matches or table.texts is None:
+    if not matches or table.corpus is None:
         return scores
-    lengths = {d: (len(h), len(b)) for d, h, b in table.texts}
-    avg_head, avg_body = table.avg_lengths
-    n = len(table.texts)
+    lengths = table.corpus.lengths
+    avg_head, avg_body = table.corpus.avg_lengths
+    n = len(table.corpus.docnums)
     for match in matches:
         if not match.counts:
             continue
