@@ -31,7 +31,7 @@ from typing import Any
 
 # Bump on any change to normalisation, segmentation, the dictionary or the schema's use of them: the indexer
 # compares it with the index's and rebuilds instead of mixing tokens.
-ANALYSIS_VERSION = "newsearch-analysis-6"
+ANALYSIS_VERSION = "newsearch-analysis-7"
 
 # Chinese characters (CJK unified ideographs, extensions A–F, compatibility ideographs, 〇).
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -174,6 +174,20 @@ def word_positions(normalized: str) -> dict[str, list[int]]:
         elif not word.isspace():
             pos += 1
     return positions
+
+
+def word_counts(normalized: str) -> dict[str, int]:
+    """``{word: occurrences}`` for already normalised text — the fast path for frequency-only fields."""
+    counts: dict[str, int] = {}
+    get = counts.get
+    match = _WORDLIKE.search
+    for word in segmenter().cut(normalized) if normalized else ():
+        n = get(word)
+        if n is not None:
+            counts[word] = n + 1
+        elif match(word):
+            counts[word] = 1
+    return counts
 
 
 def is_cjk(text: str) -> bool:

@@ -262,12 +262,15 @@ def main() -> None:
 @_seeds_option
 @_index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of only new/changed/deleted files.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, envvar="NEWSEARCH_JOBS", show_envvar=True,
+              help="Processes for a full build (default: one per core).")
 @_user_errors
-def index_command(seeds_dir: Path, index_dir: Path, full: bool) -> None:
+def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None) -> None:
     """Bring the index up to date with the seed files.
 
     Only new and changed files are extracted and deleted files' articles removed; searches keep
-    working meanwhile. Exit status is 0 unless the index could not be written.
+    working meanwhile. A full build (the first, --full, or after an analysis upgrade) uses every
+    core. Exit status is 0 unless the index could not be written.
 
     \b
     Example:
@@ -280,9 +283,9 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool) -> None:
     say = functools.partial(click.echo, err=True)
     if stderr.isatty():
         with TerminalProgress() as bar:
-            report = rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say)
+            report = rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say, jobs=jobs)
     else:
-        report = rebuild(seeds_dir, index_dir, full=full, on_message=say)
+        report = rebuild(seeds_dir, index_dir, full=full, on_message=say, jobs=jobs)
     for line in render_report(report):
         click.echo(line)
 

@@ -137,10 +137,11 @@ def temporary_index(articles: list[Article]) -> Iterator[Any]:
     from whoosh import index
 
     from search.schema import add_articles, build_schema
+    from search.writer import ArticleWriter
 
     with tempfile.TemporaryDirectory(prefix="newsearch-eval-") as tmp:
         ix = index.create_in(tmp, build_schema())
-        writer = ix.writer()
+        writer = ArticleWriter(ix)
         add_articles(writer, articles)
         writer.commit()
         searcher = ix.searcher()

@@ -33,7 +33,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from search.bulk import Workers
 
 POINTER_NAME = "current.json"
 MANIFEST_NAME = "manifest.json"
@@ -394,6 +397,7 @@ def rebuild(
     *,
     lock_timeout: float | None = None,
     on_message: Callable[[str], None] | None = None,
+    jobs: int | None = None,
 ) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with the seed files in ``seeds_dir``.
 
@@ -401,7 +405,8 @@ def rebuild(
     deleted, and an unchanged run only hashes files. ``full=True`` (or a changed ANALYSIS_VERSION, or a
     missing/inconsistent manifest) builds a new index generation aside and switches to it atomically.
     Searches keep working throughout; a run killed at any moment leaves the previous index searchable
-    and the next run completes the work. Raises :class:`BuildError` subclasses for a missing seeds
+    and the next run completes the work. Full builds use ``jobs`` processes (default: every core the
+    process may use, or ``NEWSEARCH_JOBS``; see :mod:`search.bulk`). Raises :class:`BuildError` subclasses for a missing seeds
     directory, a busy lock, or an index that cannot be written.
     """
     started = time.perf_counter()
@@ -420,15 +425,23 @@ def rebuild(
     timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
     try:
         with build_lock(index, timeout, on_wait=say):
-            _rebuild_locked(seeds, index, full, progress, report)
+            _rebuild_locked(seeds, index, full, progress, report, jobs)
     except OSError as error:
         raise BuildError(f"cannot write the index in {index}: {error.strerror or error}") from error
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _rebuild_locked(seeds: Path, index: Path, full: bool, progress: Progress | None, report: BuildReport) -> None:
+def _rebuild_locked(
+    seeds: Path,
+    index: Path,
+    full: bool,
+    progress: Progress | None,
+    report: BuildReport,
+    jobs: int | None,
+) -> None:
     from search.analysis import ANALYSIS_VERSION
+    from search.bulk import worker_count
 
     pointer = read_pointer(index)
     gen_dir = current_generation_dir(index)
@@ -467,7 +480,7 @@ def _rebuild_locked(seeds: Path, index: Path, full: bool, progress: Progress | N
         return
 
     if report.full:
-        _full_build(index, pointer, plan, progress, report, ANALYSIS_VERSION)
+        _full_build(index, pointer, plan, progress, report, ANALYSIS_VERSION, worker_count(jobs))
         if before is not None:
             report.removed = sorted(name for name in before["files"] if name not in plan.files)
     else:
@@ -488,12 +501,21 @@ def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan
     report.articles_total = sum(len(entry.get("ids", [])) for entry in manifest["files"].values())
 
 
-def _extract(plan: _Plan, names: list[str], owners: dict[str, str], report: BuildReport) -> Iterator[tuple[str, list[Any], dict[str, Any]]]:
-    """Extract each file and settle id clashes: the first owner keeps an id, later copies are reported."""
+def _extract(
+    plan: _Plan, names: list[str], owners: dict[str, str], report: BuildReport, workers: Workers | None = None
+) -> Iterator[tuple[str, list[Any], dict[str, Any]]]:
+    """Extract each file and settle id clashes: the first owner keeps an id, later copies are reported.
+
+    With ``workers`` (a :class:`search.bulk.Workers`, full builds) files are read in worker processes
+    without the inferred metadata, which :func:`search.bulk.write_articles` adds; results still
+    arrive in ``names`` order. Without, files are read here, completely.
+    """
+    from search.bulk import read_files
     from search.sources import read_seed_file
 
-    for name in names:
-        result = read_seed_file(plan.files[name], _catalog_entry(plan, name))
+    jobs = [(plan.files[name], _catalog_entry(plan, name)) for name in names]
+    results = read_files(jobs, workers) if workers is not None else (read_seed_file(*job) for job in jobs)
+    for name, result in zip(names, results):
         problems = list(result.problems)
         kept, shadowed = [], []
         for article in result.articles:
@@ -557,11 +579,18 @@ def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
 
 
 def _full_build(
-    index: Path, pointer: dict[str, Any] | None, plan: _Plan, progress: Progress | None, report: BuildReport, version: str
+    index: Path,
+    pointer: dict[str, Any] | None,
+    plan: _Plan,
+    progress: Progress | None,
+    report: BuildReport,
+    version: str,
+    workers: Workers,
 ) -> None:
     """Build a new generation directory from every seed file, then switch the pointer to it."""
     from whoosh import index as whoosh_index
 
+    from search.bulk import write_articles
     from search.schema import build_schema
 
     numbers = _generation_dirs(index)
@@ -571,12 +600,26 @@ def _full_build(
     ix = whoosh_index.create_in(str(gen_dir), build_schema())
     files: dict[str, Any] = {}
     names = list(plan.files)
-    writer = ix.writer(limitmb=256)
     try:
-        _index_files(writer, plan, names, {}, files, progress, report)
-        writer.commit()
+        # Progress counts the files, then one last step for writing the index (the longer half).
+        steps = len(names) + 1
+        articles: list[Any] = []
+        for done, (file_name, kept, entry) in enumerate(_extract(plan, names, {}, report, workers), start=1):
+            articles += kept
+            files[file_name] = entry
+            if progress is not None:
+                progress(done, steps, file_name)
+        if progress is not None:
+            progress(len(names), steps, f"writing {len(articles)} articles")
+        for problem in write_articles(ix, articles, workers):
+            source, _, text = problem.partition(": ")
+            files[source]["problems"].append(text)
+            report.problems[source] = files[source]["problems"]
+        report.articles_added = len(articles)
+        del articles
+        if progress is not None:
+            progress(steps, steps, "done")
     except BaseException:
-        writer.cancel()
         shutil.rmtree(gen_dir, ignore_errors=True)  # never pointed to; readers never saw it
         raise
     manifest = _new_manifest(plan, version, files)
@@ -607,8 +650,10 @@ def _incremental_build(
     files = {name: entry for name, entry in known.items() if name in plan.files and name not in plan.extract}
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
 
+    from search.writer import ArticleWriter
+
     ix = whoosh_index.open_dir(str(gen_dir))
-    writer = ix.writer(limitmb=128)
+    writer = ArticleWriter(ix)
     try:
         # Deletions first: Whoosh applies them to committed segments, not to documents added later
         # in the same writer. Delete by id (what the manifest recorded) and by source (belt and

@@ -359,8 +359,10 @@ def _word_queries(unit: Unit, boost: bool = True) -> list[wq.Query]:
         weight = WEIGHTS[name] if boost else 1.0
         if len(words) == 1:
             out.append(wq.Term(name, words[0], boost=weight))
-        else:
+        elif name == "title":
             out.append(wq.Phrase(name, words, boost=weight))
+        else:  # body keeps no positions: every word, with contiguity confirmed on the text (_unit_match)
+            out.append(wq.And([wq.Term(name, word) for word in words], boost=weight))
     return out
 
 
@@ -414,12 +416,16 @@ def _unit_match(searcher: Any, table: _Table, unit: Unit, cache: dict[Unit, _Uni
     else:
         queries = _word_queries(unit, boost=False)
         words = set(searcher.docs_for_query(wq.Or(queries))) if queries else set()
-        match = _UnitMatch(words, set(words))
-        # Scan for Chinese (fragments) and for multi-chunk units ("r&d": punctuation breaks the phrase)
-        if CJK_RUN.search(unit.text) or len(_chunks(unit)) > 1:
+        several = len(word_list(unit.text)) > 1
+        # Scan for Chinese (fragments), multi-chunk units ("r&d": punctuation breaks the phrase) and
+        # several words (the body has no positions: the text says whether they stand together).
+        if CJK_RUN.search(unit.text) or len(_chunks(unit)) > 1 or several:
             scanned = _scan(searcher, table, unit)
-            match.docs |= scanned.keys()
-            match.counts = scanned
+            if several:
+                words &= scanned.keys()
+            match = _UnitMatch(words, words | scanned.keys(), scanned)
+        else:
+            match = _UnitMatch(words, set(words))
     cache[unit] = match
     return match
 

@@ -75,7 +75,8 @@ def _apply_catalog(article: Article, entry: dict[str, Any] | None) -> None:
             setattr(article, key, str(entry[key]))
 
 
-def _add_metadata(article: Article) -> None:
+def add_metadata(article: Article) -> None:
+    """Infer the places, people, orgs and keywords the article does not already carry."""
     found = describe(article.title, article.body)
     article.places = article.places or found["places"]
     article.people = article.people or [p for p in found["people"] if p not in article.reporters + article.correspondents + article.photographers]
@@ -83,13 +84,18 @@ def _add_metadata(article: Article) -> None:
     article.keywords = article.keywords or found["keywords"]
 
 
-def articles_from_page(page: Page, catalog_entry: dict[str, Any] | None = None) -> list[Article]:
-    """Extract a decoded page's articles with all their metadata (the page's date is shared)."""
+def articles_from_page(page: Page, catalog_entry: dict[str, Any] | None = None, metadata: bool = True) -> list[Article]:
+    """Extract a decoded page's articles with their metadata (the page's date is shared).
+
+    ``metadata=False`` leaves the inferred lists (places, people, orgs, keywords) to a later
+    :func:`add_metadata` call: full builds run that, the costly part, in their writer processes.
+    """
     articles = extract_articles(page)
     date, year, month = page_date(page.text)
     for article in articles:
         article.date, article.year, article.month = date, year, month
-        _add_metadata(article)
+        if metadata:
+            add_metadata(article)
         _apply_catalog(article, catalog_entry)
     return articles
 
@@ -104,8 +110,9 @@ def _string_list(value: Any) -> list[str]:
     return [str(value)]
 
 
-def article_from_record(record: dict[str, Any], source: str, position: int) -> Article:
-    """Turn one structured record (CMS export) into an Article; missing metadata is inferred."""
+def article_from_record(record: dict[str, Any], source: str, position: int, metadata: bool = True) -> Article:
+    """Turn one structured record (CMS export) into an Article; missing metadata is inferred
+    (unless ``metadata=False``, see :func:`articles_from_page`)."""
     title = str(record.get("title") or "").strip()
     body = str(record.get("body") or record.get("text") or "").strip()
     raw_id = str(record.get("id") or "")
@@ -137,11 +144,12 @@ def article_from_record(record: dict[str, Any], source: str, position: int) -> A
         page=str(record["page"]) if record.get("page") else None,
         chars=len(body),
     )
-    _add_metadata(article)
+    if metadata:
+        add_metadata(article)
     return article
 
 
-def read_jsonl(path: Path) -> SeedFileResult:
+def read_jsonl(path: Path, metadata: bool = True) -> SeedFileResult:
     """Read a .jsonl export: one article object a line; broken lines are reported and skipped."""
     result = SeedFileResult(source=path.name)
     page = read_page(path)  # same decoding rules as pages
@@ -158,7 +166,7 @@ def read_jsonl(path: Path) -> SeedFileResult:
         if not isinstance(record, dict) or not (record.get("body") or record.get("text") or record.get("title")):
             result.problems.append(f"line {number}: no title or body; skipped")
             continue
-        article = article_from_record(record, path.name, len(result.articles) + 1)
+        article = article_from_record(record, path.name, len(result.articles) + 1, metadata)
         if article.id in seen:
             result.problems.append(f"line {number}: duplicate id {article.id!r}; skipped")
             continue
@@ -170,12 +178,15 @@ def read_jsonl(path: Path) -> SeedFileResult:
     return result
 
 
-def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None) -> SeedFileResult:
-    """Read one seed file into articles. Never raises: problems are reported in the result."""
+def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None, metadata: bool = True) -> SeedFileResult:
+    """Read one seed file into articles. Never raises: problems are reported in the result.
+
+    ``metadata=False`` skips inferring places, people, orgs and keywords (see :func:`add_metadata`).
+    """
     path = Path(path)
     try:
         if path.suffix.lower() in JSONL_SUFFIXES:
-            return read_jsonl(path)
+            return read_jsonl(path, metadata)
         page = read_page(path)
         result = SeedFileResult(source=path.name, problems=list(page.problems))
         if not page.text.strip():
@@ -186,7 +197,7 @@ def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None) -> S
             result.skipped = True
             result.problems = ["binary or undecodable content; skipped"]
             return result
-        result.articles = articles_from_page(page, catalog_entry)
+        result.articles = articles_from_page(page, catalog_entry, metadata)
         if not result.articles:
             result.skipped = True
             result.problems.append("no article text found; skipped")

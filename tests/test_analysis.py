@@ -161,7 +161,8 @@ def test_fast_path_postings_equal_the_analyzer_path(tmp_path: Path, seed_article
             for term in fast_terms[::7]:
                 a = fs.postings(fieldname, term)
                 b = ss.postings(fieldname, term)
-                assert list(a.items_as("positions")) == list(b.items_as("positions"))
+                kind = "positions" if fieldname == "title" else "frequency"  # the body keeps no positions
+                assert list(a.items_as(kind)) == list(b.items_as(kind))
             for docnum in range(6):
                 assert fs.doc_field_length(docnum, fieldname) == ss.doc_field_length(docnum, fieldname)
 

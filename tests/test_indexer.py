@@ -254,5 +254,29 @@ def test_a_second_run_waits_for_the_lock_then_gives_up_clearly(seeds_dir, built)
 def test_progress_is_reported_per_file(seeds_dir, tmp_path):
     calls: list[tuple[int, int, str]] = []
     rebuild(seeds_dir, tmp_path / "index", progress=lambda done, total, name: calls.append((done, total, name)))
-    assert [c[0] for c in calls] == [1, 2, 3, 4, 5] and {c[1] for c in calls} == {5}
-    assert calls[-1][2] == sorted(p.name for p in seeds_dir.iterdir())[-1]
+    names = sorted(p.name for p in seeds_dir.iterdir())
+    # A full build: one step per file, then the writing step (announced, then done).
+    assert [(done, name) for done, _total, name in calls[:5]] == list(enumerate(names, start=1))
+    assert calls[5] == (5, 6, "writing 21 articles") and calls[6] == (6, 6, "done")
+    assert {total for _done, total, _name in calls} == {6}
+
+
+def test_a_parallel_full_build_gives_the_same_archive_as_a_serial_one(seeds_dir, tmp_path):
+    from whoosh import index as whoosh_index
+
+    serial = rebuild(seeds_dir, tmp_path / "serial", jobs=1)
+    parallel = rebuild(seeds_dir, tmp_path / "parallel", jobs=2)
+    assert serial.articles_total == parallel.articles_total == 21
+    assert manifest_of(tmp_path / "serial")["files"] == manifest_of(tmp_path / "parallel")["files"]
+    # Two writer processes wrote one segment each, committed together.
+    segments = whoosh_index.open_dir(str(current_generation_dir(tmp_path / "parallel")))._segments()
+    assert len(segments) == 2
+    with Archive.open(tmp_path / "serial") as one, Archive.open(tmp_path / "parallel") as two:
+        assert [a.to_dict() for a in one.export()] == [a.to_dict() for a in two.export()]
+        for q in ("高新区", "微企", "小微企业 融资", "开门红 -新密", "reporter:孙庆辉"):
+            first, second = one.search(q, limit=30).to_dict(), two.search(q, limit=30).to_dict()
+            assert first["results"] == second["results"] and first["facets"] == second["facets"], q
+    # The next incremental run works on the multi-segment index.
+    (seeds_dir / "005_new.txt").write_text(NEW_PAGE, encoding="utf-8")
+    report = rebuild(seeds_dir, tmp_path / "parallel", jobs=2)
+    assert report.added == ["005_new.txt"] and report.articles_total == 22

@@ -140,12 +140,33 @@ def test_sigkill_during_an_incremental_run_keeps_the_old_index_searchable(corpus
     assert "0 added, 0 updated, 0 removed" in again.stdout, again.stdout
 
 
+def processes_using(index_dir: Path) -> list[int]:
+    """Pids of live processes whose command line names ``index_dir`` (an index run or its workers)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if str(index_dir) in cmdline and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
 @pytest.mark.parametrize("fraction", KILL_AT)
 def test_sigkill_during_a_full_rebuild_keeps_the_previous_generation(corpus, tmp_path, fraction):
     index_dir = tmp_path / "index"
     timed_build(corpus["after"], index_dir)
     generation = current_generation_dir(index_dir)
-    kill_after(corpus["seconds"]["after"] * fraction, "index", "--full", "--seeds", str(corpus["after"]), "--index", str(index_dir))
+    # Two processes (reader pool, then segment writers): killing the run must not leave them behind.
+    args = ("index", "--full", "--jobs", "2", "--seeds", str(corpus["after"]), "--index", str(index_dir))
+    kill_after(corpus["seconds"]["after"] * fraction, *args)
+    # Workers die with their parent (PR_SET_PDEATHSIG) instead of finishing their share unseen.
+    deadline = time.monotonic() + 1
+    while processes_using(index_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_using(index_dir) == []
     assert_searchable(index_dir)
     assert current_generation_dir(index_dir) in (generation, *sorted(index_dir.glob("gen-*")))
     assert indexed_ids(index_dir) == corpus["ids"]["after"]

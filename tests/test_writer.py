@@ -1,0 +1,75 @@
+"""ArticleWriter writes the same index as Whoosh's own SegmentWriter, posting for posting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index
+from whoosh.writing import SegmentWriter
+
+from search.model import Article
+from search.schema import add_articles, build_schema
+from search.sources import list_seed_files, read_seed_file
+from search.writer import ArticleWriter
+
+REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def seed_articles() -> list[Article]:
+    return [a for p in list_seed_files(REPO_SEEDS) for a in read_seed_file(p).articles]
+
+
+def snapshot(ix: Any) -> dict[str, Any]:
+    """Everything a search reads: every posting with its value, field lengths, stored fields, columns."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        postings = {}
+        for fieldname, text in reader.all_terms():
+            matcher = reader.postings(fieldname, text)
+            items = []
+            while matcher.is_active():
+                items.append((reader.stored_fields(matcher.id())["id"], matcher.weight(), matcher.value()))
+                matcher.next()
+            postings[(fieldname, text)] = sorted(items)
+        docs = {}
+        for docnum in reader.all_doc_ids():
+            stored = reader.stored_fields(docnum)
+            lengths = {name: reader.doc_field_length(docnum, name) for name in ("title", "body", "place", "id")}
+            columns = {name: reader.column_reader(name)[docnum] for name in ("facets", "fulltext")}
+            docs[stored["id"]] = (stored, lengths, columns)
+        return {"postings": postings, "docs": docs, "count": reader.doc_count()}
+
+
+def build(directory: Path, writer_class: type, batches: list[list[Article]], delete: list[str]) -> Any:
+    directory.mkdir()
+    ix = index.create_in(str(directory), build_schema())
+    for number, batch in enumerate(batches):
+        writer = writer_class(ix)
+        if number:  # later batches also delete
+            for article_id in delete:
+                writer.delete_by_term("id", article_id)
+        add_articles(writer, batch)
+        writer.add_document(id=f"plain-{number}", title="高新区 plain string", body="用字符串添加的正文。高新区")
+        # The last commit merges every segment into the new one: merged postings go through the pool.
+        writer.commit(optimize=number == len(batches) - 1)
+    return ix
+
+
+def test_article_writer_index_equals_whoosh_segment_writer(tmp_path: Path, seed_articles: list[Article]) -> None:
+    batches = [seed_articles[:12], seed_articles[12:18], seed_articles[18:]]
+    delete = [seed_articles[3].id, seed_articles[14].id]
+    ours = snapshot(build(tmp_path / "ours", ArticleWriter, batches, delete))
+    whoosh = snapshot(build(tmp_path / "whoosh", SegmentWriter, batches, delete))
+    assert ours["count"] == whoosh["count"] == len(seed_articles) + 3 - len(delete)
+    assert ours["postings"].keys() == whoosh["postings"].keys()
+    assert ours["postings"] == whoosh["postings"]
+    assert ours["docs"] == whoosh["docs"]
+
+
+def test_segments_merged_at_commit_keep_every_document(tmp_path: Path, seed_articles: list[Article]) -> None:
+    ix = build(tmp_path / "ix", ArticleWriter, [seed_articles[:5], seed_articles[5:10], seed_articles[10:]], [])
+    assert len(ix._segments()) == 1  # the three batches were merged into one segment
+    assert snapshot(ix)["count"] == len(seed_articles) + 3
