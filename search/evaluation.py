@@ -218,7 +218,7 @@ def evaluate(
     articles: list[Article] | None = None,
 ) -> Report:
     """Build a temporary index from ``seeds_dir`` and measure it (optionally with other ``weights``)."""
-    from search import query
+    from search import matching as query  # the ranking weights live there
 
     articles = articles if articles is not None else load_seed_articles(seeds_dir)
     saved = dict(query.WEIGHTS)

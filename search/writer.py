@@ -20,7 +20,6 @@ indexes posting by posting). Memory: about 30 bytes a posting, held until the se
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterator
 from typing import Any
 

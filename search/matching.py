@@ -1,0 +1,267 @@
+"""Which documents a parsed query matches, and how well: words, fragments, BM25F.
+
+A text unit (a word, a fragment, a phrase; see :mod:`search.query`) matches a document
+
+* **as words** in a field when every word the segmenter cuts from the unit is in the field — and,
+  for several words, when they stand together: in the positional ``title`` field a phrase query
+  says so, in the ``body`` (frequencies only) the unit's characters found together in the text do;
+* **as characters** when the unit's characters occur in the normalised headline or body, whatever
+  the segmenter made of them (``微企`` inside 小微/企业). This is what gives full recall.
+
+Scores (DESIGN §8: words above fragments, titles above bodies):
+
+* word BM25F: for each word, BM25 of its frequency in ``title`` and ``body`` (Whoosh's ``idf``, k1
+  1.2, b 0.75, lengths in bytes of normalised text), times the field weight, where the unit matches
+  as words in that field;
+* fragment BM25: the same formula over the unit's character occurrences in headline and body, times
+  ``WEIGHTS["fragment"]`` — so the same characters rank higher as a word than inside one.
+
+Ties are broken by date, newest first. Everything is computed with numpy over the rows of the
+searcher's :class:`~search.doctable.DocTable`.
+
+Fragment scans cost time in proportion to the archive's text, so the query is evaluated in order of
+estimated rarity: the rarest OR-group is scanned over the whole text, later groups and exclusions
+only inside the documents still in the running.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+
+from search.analysis import CJK_RUN, word_list
+from search.doctable import DocTable, term_postings
+
+#: Query-time weights: a headline hit outweighs body hits (chosen on the judged set with
+#: ``python -m search.evaluation --grid``); characters of a unit found anywhere score like a word
+#: times ``fragment``, and a word match scores on top of that.
+WEIGHTS = {"title": 3.0, "body": 1.0, "fragment": 0.5}
+BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults
+#: Above this share of the archive, counting inside candidate documents one by one costs more than
+#: scanning the whole text once.
+_RESTRICTED_SCAN_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One matchable piece of a query: normalised text restricted to a field scope."""
+
+    text: str  # normalised; for phrases it may contain spaces
+    scope: str = "all"  # all | title | reporter | place
+    phrase: bool = False
+
+
+@dataclass
+class UnitMatch:
+    """A unit's matches over the table's rows (boolean masks and per-row scores)."""
+
+    docs: np.ndarray  # matches as words or as characters
+    score: np.ndarray  # word BM25F + fragment BM25 (zeros for name filters)
+
+
+def chunks(unit: Unit) -> list[str]:
+    """The unit's runs of word characters (punctuation splits them)."""
+    return re.findall(r"\w+", unit.text)
+
+
+def unit_pattern(unit: Unit) -> re.Pattern[str]:
+    """Regex for the unit's characters in normalised text (non-word characters may separate chunks).
+
+    Latin letters and digits at a chunk's edge must not continue a longer word (``tod`` is not in
+    ``method``); Chinese characters need no boundary.
+    """
+    parts = []
+    for chunk in chunks(unit):
+        escaped = re.escape(chunk)
+        if re.match(r"[a-z0-9]", chunk):
+            escaped = r"(?<![a-z0-9])" + escaped
+        if re.search(r"[a-z0-9]$", chunk):
+            escaped += r"(?![a-z0-9])"
+        parts.append(escaped)
+    return re.compile(r"\W*".join(parts))
+
+
+def _bm25(tf: np.ndarray, length: np.ndarray, average: float, idf: float) -> np.ndarray:
+    norm = BM25_K1 * ((1 - BM25_B) + BM25_B * length / average)
+    return idf * tf * (BM25_K1 + 1) / (tf + norm)
+
+
+def _idf(doc_count: int, doc_frequency: int) -> float:
+    return math.log(doc_count / (doc_frequency + 1)) + 1.0  # Whoosh's BM25 idf
+
+
+class Matcher:
+    """Matches and scores the units of one query against one searcher's table (caching per unit)."""
+
+    def __init__(self, searcher: Any, table: DocTable) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.table = table
+        self.size = table.size
+        self.count = max(1, table.size)
+        self.averages = {
+            "title": max(1.0, float(table.head_len.mean())) if table.size else 1.0,
+            "body": max(1.0, float(table.body_len.mean())) if table.size else 1.0,
+        }
+        self.lengths = {"title": table.head_len.astype(np.float64), "body": table.body_len.astype(np.float64)}
+        self.matches: dict[Unit, UnitMatch] = {}
+
+    # -- the boolean structure ----------------------------------------------------------------
+
+    def match(self, groups: Sequence[Sequence[Unit]], excluded: Sequence[Unit]) -> np.ndarray:
+        """Rows matching every OR-group and no excluded unit (all rows when there are no groups)."""
+        candidates: np.ndarray | None = None
+        for group in sorted(groups, key=lambda g: sum(self._estimate(u) for u in g)):
+            docs = np.zeros(self.size, dtype=bool)
+            for unit in group:
+                docs |= self.unit(unit, candidates).docs
+            candidates = docs if candidates is None else candidates & docs
+            if not candidates.any():
+                return candidates
+        matched = candidates if candidates is not None else np.ones(self.size, dtype=bool)
+        for unit in excluded:
+            matched = matched & ~self.unit(unit, matched).docs
+        return matched
+
+    def scores(self, units: Sequence[Unit]) -> np.ndarray:
+        """Summed scores of the given (already matched) units, per row."""
+        total = np.zeros(self.size, dtype=np.float64)
+        for unit in units:
+            if unit in self.matches:
+                total += self.matches[unit].score
+        return total
+
+    def _estimate(self, unit: Unit) -> int:
+        """Rough document frequency of a unit (its rarest word), to scan the rarest group first."""
+        if unit.scope in ("reporter", "place"):
+            return 0
+        words = word_list(unit.text)
+        if not words:
+            return 0
+        return min(self.reader.doc_frequency("body", w) + self.reader.doc_frequency("title", w) for w in words)
+
+    # -- one unit ------------------------------------------------------------------------------
+
+    def unit(self, unit: Unit, candidates: np.ndarray | None) -> UnitMatch:
+        """Match one unit; fragment scans are limited to ``candidates`` rows when given."""
+        if unit in self.matches:
+            return self.matches[unit]
+        if unit.scope in ("reporter", "place"):
+            fieldname = "byline" if unit.scope == "reporter" else "place"
+            docs = self.table.mask(self.searcher.docs_for_query(wq.Prefix(fieldname, unit.text.replace(" ", ""))))
+            match = UnitMatch(docs, np.zeros(self.size))
+        else:
+            match = self._text_unit(unit, candidates)
+        self.matches[unit] = match
+        return match
+
+    def _text_unit(self, unit: Unit, candidates: np.ndarray | None) -> UnitMatch:
+        words = word_list(unit.text)
+        fields = ("title",) if unit.scope == "title" else ("title", "body")
+        several = len(words) > 1
+        scanned = bool(CJK_RUN.search(unit.text)) or len(chunks(unit)) > 1 or several
+        head_hits = body_hits = None
+        if scanned:
+            head_hits, body_hits = self._occurrences(unit, candidates)
+        docs = np.zeros(self.size, dtype=bool)
+        score = np.zeros(self.size, dtype=np.float64)
+        for name in fields:
+            present, word_score = self._words(name, words)
+            if several and name == "title":
+                present &= self.table.mask(self.searcher.docs_for_query(wq.Phrase("title", words)))
+            elif several:
+                assert body_hits is not None
+                present &= body_hits > 0  # the words stand together in the text
+            docs |= present
+            score += WEIGHTS[name] * np.where(present, word_score, 0.0)
+        if head_hits is not None and body_hits is not None:
+            found = (head_hits > 0) | (body_hits > 0)
+            docs |= found
+            idf = _idf(self.count, int(found.sum()))
+            fragment = WEIGHTS["title"] * _bm25(head_hits, self.lengths["title"], self.averages["title"], idf)
+            if unit.scope != "title":
+                fragment += WEIGHTS["body"] * _bm25(body_hits, self.lengths["body"], self.averages["body"], idf)
+            score += WEIGHTS["fragment"] * fragment
+        return UnitMatch(docs, score)
+
+    def _words(self, fieldname: str, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows holding every word in the field, and the summed BM25 of the words there."""
+        present = np.ones(self.size, dtype=bool) if words else np.zeros(self.size, dtype=bool)
+        score = np.zeros(self.size, dtype=np.float64)
+        for word in words:
+            docnums, weights = term_postings(self.reader, fieldname, word)
+            rows = self.table.row_of[docnums] if len(docnums) else docnums
+            live = rows >= 0
+            rows, weights = rows[live], weights[live]
+            has = np.zeros(self.size, dtype=bool)
+            has[rows] = True
+            present &= has
+            tf = np.zeros(self.size, dtype=np.float64)
+            tf[rows] = weights
+            score += _bm25(tf, self.lengths[fieldname], self.averages[fieldname], _idf(self.count, len(rows)))
+        return present, score
+
+    def _occurrences(self, unit: Unit, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row counts of the unit's characters in headline and body."""
+        parts = chunks(unit)
+        head = np.zeros(self.size, dtype=np.float64)
+        body = np.zeros(self.size, dtype=np.float64)
+        if not parts:
+            return head, body
+        needle = max(parts, key=len).encode("utf-8")
+        simple = len(parts) == 1 and not re.search(r"^[a-z0-9]|[a-z0-9]$", parts[0])
+        confirm = None
+        if not simple:
+            pattern = unit_pattern(unit)
+
+            def confirm(text: bytes) -> int:
+                return len(pattern.findall(text.decode("utf-8", "replace")))
+
+        docnums = None
+        if candidates is not None and candidates.sum() <= _RESTRICTED_SCAN_SHARE * self.size:
+            docnums = self.table.docnums[candidates].tolist()
+        found = self.table.text.occurrences(needle, docnums, unit.scope == "title", confirm)
+        if found:
+            rows = self.table.row_of[np.fromiter(found.keys(), dtype=np.int64, count=len(found))]
+            hits = np.array(list(found.values()), dtype=np.float64).reshape(-1, 2)
+            live = rows >= 0
+            head[rows[live]] = hits[live, 0]
+            body[rows[live]] = hits[live, 1]
+        if candidates is not None:
+            head[~candidates] = 0
+            body[~candidates] = 0
+        return head, body
+
+
+@dataclass
+class Ranking:
+    """Rows in result order with their scores."""
+
+    rows: np.ndarray
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def rank(table: DocTable, rows: np.ndarray, scores: np.ndarray | None, sort: str, need: int) -> Ranking:
+    """Order ``rows``: by score (``relevance``; ties newest first) or by date (``newest``/``oldest``,
+    undated last). Returns the first ``need``."""
+    if len(rows) == 0:
+        return Ranking(rows, np.zeros(0))
+    dates = table.date_lo[rows].astype(np.int64)
+    docnums = table.docnums[rows]
+    if sort == "relevance":
+        assert scores is not None
+        row_scores = np.round(scores[rows], 6)
+        order = np.lexsort((docnums, -dates, -row_scores))
+    else:
+        undated = dates == 0
+        key = -dates if sort == "newest" else dates
+        order = np.lexsort((docnums, key, undated))
+        row_scores = np.zeros(len(rows))
+    top = order[:need]
+    return Ranking(rows[top], row_scores[top])
