@@ -208,6 +208,12 @@ class TextBuffer:
                 found[docnum] = hits
         return found
 
+    def text_of(self, docnum: int) -> tuple[bytes, bytes]:
+        """A document's normalised headline and body (UTF-8)."""
+        segment, local = self.segment_of(docnum)
+        start, head, end = segment.starts[local], int(segment.heads[local]), segment.starts[local + 1]
+        return segment.blob[start:head], segment.blob[head + len(FULLTEXT_SEPARATOR) : end]
+
     def headline_line_starts_with(self, docnum: int, needle: bytes) -> bool:
         """True if a line of the document's normalised headline starts with ``needle``."""
         segment, local = self.segment_of(docnum)

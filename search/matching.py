@@ -16,7 +16,8 @@ Scores (DESIGN §8: words above fragments, titles above bodies):
 * fragment BM25: the same formula over the unit's character occurrences in headline and body, times
   ``WEIGHTS["fragment"]`` — so the same characters rank higher as a word than inside one.
 
-Ties are broken by date, newest first. Everything is computed with numpy over the rows of the
+The :data:`RESCORE_WINDOW` best documents then get a proximity bonus when the query's units stand
+close together (:meth:`Matcher.proximity`). Ties are broken by date, newest first. Everything is computed with numpy over the rows of the
 searcher's :class:`~search.doctable.DocTable`.
 
 Fragment scans cost time in proportion to the archive's text, so the query is evaluated in order of
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +42,11 @@ from search.doctable import DocTable, term_postings
 #: Query-time weights: a headline hit outweighs body hits (chosen on the judged set with
 #: ``python -m search.evaluation --grid``); characters of a unit found anywhere score like a word
 #: times ``fragment``, and a word match scores on top of that.
-WEIGHTS = {"title": 3.0, "body": 1.0, "fragment": 0.5}
+WEIGHTS = {"title": 3.0, "body": 1.0, "fragment": 0.5, "proximity": 1.5}
 BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults
+#: The best-scored documents get a proximity bonus (Elasticsearch calls this a rescore window).
+RESCORE_WINDOW = 100
+_MAX_SPANS = 1000  # occurrences of a unit considered for proximity (a huge page has thousands)
 #: Above this share of the archive, counting inside candidate documents one by one costs more than
 #: scanning the whole text once.
 _RESTRICTED_SCAN_SHARE = 0.3
@@ -136,6 +140,27 @@ class Matcher:
             if unit in self.matches:
                 total += self.matches[unit].score
         return total
+
+    def proximity(self, units: Sequence[Unit], rows: np.ndarray) -> np.ndarray:
+        """Bonus per row for the query's text units standing close together in its text.
+
+        ``WEIGHTS["proximity"]`` for each unit beyond the first when they stand side by side, fading
+        as the shortest stretch of text holding all of them grows (halved at 8 characters between).
+        """
+        text_units = [unit for unit in dict.fromkeys(units) if unit.scope in ("all", "title")]
+        bonus = np.zeros(len(rows), dtype=np.float64)
+        if len(text_units) < 2:
+            return bonus
+        patterns = [unit_pattern(unit) for unit in text_units]
+        ideal = sum(len(unit.text.replace(" ", "")) for unit in text_units)
+        for i, docnum in enumerate(self.table.docnums[rows].tolist()):
+            head, body = self.table.text.text_of(docnum)
+            text = (head + b"\n" + body).decode("utf-8", "replace")
+            spans = [[match.span() for match in pattern.finditer(text)] for pattern in patterns]
+            if all(spans):
+                slack = max(0, _shortest_cover(spans) - ideal)
+                bonus[i] = WEIGHTS["proximity"] * (len(text_units) - 1) / (1 + slack / 8)
+        return bonus
 
     def _estimate(self, unit: Unit) -> int:
         """Rough document frequency of a unit (its rarest word), to scan the rarest group first."""
@@ -247,9 +272,41 @@ class Ranking:
     scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def rank(table: DocTable, rows: np.ndarray, scores: np.ndarray | None, sort: str, need: int) -> Ranking:
+def _shortest_cover(spans: Sequence[Sequence[tuple[int, int]]]) -> int:
+    """Length of the shortest stretch of text holding one span of every list (each list in text order).
+
+    A sliding window over all spans by start; a unit's latest span in the window is the one that
+    ends last, so the window's end is the largest of those.
+    """
+    events = sorted((start, end, k) for k, unit_spans in enumerate(spans) for start, end in unit_spans[:_MAX_SPANS])
+    need, held, latest_end, best, left = len(spans), {}, {}, math.inf, 0
+    for start, end, k in events:
+        held[k] = held.get(k, 0) + 1
+        latest_end[k] = end
+        while len(held) == need:
+            first_start, _first_end, first_k = events[left]
+            best = min(best, max(latest_end[unit] for unit in held) - first_start)
+            held[first_k] -= 1
+            if not held[first_k]:
+                del held[first_k]
+            left += 1
+    return int(best)
+
+
+def rank(
+    table: DocTable,
+    rows: np.ndarray,
+    scores: np.ndarray | None,
+    sort: str,
+    need: int,
+    rescore: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Ranking:
     """Order ``rows``: by score (``relevance``; ties newest first) or by date (``newest``/``oldest``,
-    undated last). Returns the first ``need``."""
+    undated last). Returns the first ``need``.
+
+    ``rescore(rows)`` gives a bonus to add to the :data:`RESCORE_WINDOW` best-scored rows before
+    they are ordered again (a fixed window, so every page of results agrees).
+    """
     if len(rows) == 0:
         return Ranking(rows, np.zeros(0))
     dates = table.date_lo[rows].astype(np.int64)
@@ -258,6 +315,11 @@ def rank(table: DocTable, rows: np.ndarray, scores: np.ndarray | None, sort: str
         assert scores is not None
         row_scores = np.round(scores[rows], 6)
         order = np.lexsort((docnums, -dates, -row_scores))
+        if rescore is not None:
+            window = order[:RESCORE_WINDOW]
+            row_scores[window] = np.round(row_scores[window] + rescore(rows[window]), 6)
+            window = window[np.lexsort((docnums[window], -dates[window], -row_scores[window]))]
+            order = np.concatenate([window, order[RESCORE_WINDOW:]])
     else:
         undated = dates == 0
         key = -dates if sort == "newest" else dates

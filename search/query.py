@@ -235,7 +235,8 @@ def run_search(
     results: list[dict[str, Any]] = []
     if offset < len(rows):
         scores = matcher.scores(parsed.positive) if sort == "relevance" else None
-        ranking = rank(table, rows, scores, sort, offset + limit)
+        rescore = lambda window: matcher.proximity(parsed.positive, window)  # noqa: E731
+        ranking = rank(table, rows, scores, sort, offset + limit, rescore)
         pattern = highlight_pattern(parsed.positive)
         hits = zip(ranking.rows[offset:].tolist(), ranking.scores[offset:].tolist())
         results = [_row(searcher, int(table.docnums[row]), score, pattern) for row, score in hits]

@@ -345,3 +345,17 @@ def test_a_fragment_never_matches_across_two_articles(tmp_path: Path) -> None:
     with ix.searcher() as s:
         assert ids(run_search(s, "新区")) == []
         assert ids(run_search(s, "高新")) == ["x1"] and ids(run_search(s, "区域")) == ["x2"]
+
+
+def test_words_standing_together_rank_above_the_same_words_far_apart(tmp_path: Path) -> None:
+    filler = "会议还研究了其他事项。" * 8
+    ix = index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as writer:
+        add_articles(writer, [
+            art("far", "会议纪要", f"银行支持。{filler}园区企业发展。", date="2024-05-01"),
+            art("near", "会议纪要", f"银行支持园区企业发展。{filler}。", date="2024-01-01"),  # same length
+        ])  # fmt: skip
+    with ix.searcher() as s:
+        result = run_search(s, "银行 园区")
+        assert ids(result) == ["near", "far"]  # the older article wins on proximity, not on date
+        assert result["results"][0]["score"] > result["results"][1]["score"]
