@@ -25,7 +25,7 @@ import threading
 import time
 import unicodedata
 import weakref
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +51,7 @@ MAX_QUERY_CHARS = 512  # longer input is cut: no real query is longer, and it bo
 MAX_UNITS = 32
 MAX_LIMIT = 1000
 SNIPPET_CHARS = 120
+SNIPPET_CANDIDATES = 1000  # matches tried as the start of the snippet's passage
 
 
 class QueryError(ValueError):
@@ -605,10 +606,14 @@ def make_snippet(text: str, pattern: re.Pattern[str] | None, size: int = SNIPPET
             start = cut + 1
         return start, min(len(text), start + size)
 
+    # Matches are sorted and do not overlap, so those inside a window are a slice (found by bisection):
+    # linear in the number of matches, not quadratic; and only the first matches are tried as window
+    # starts, so a huge body (a 5 MB page without line breaks) costs a bounded amount per result.
+    starts, ends = [a for a, _b in spans], [b for _a, b in spans]
     best, best_key = (0, 0), (-1, -1)
-    for i in range(len(spans)):
+    for i in range(min(len(spans), SNIPPET_CANDIDATES)):
         s, e = window_at(i)
-        inside = [k for (a, b), k in zip(spans, keys) if a >= s and b <= e]
+        inside = keys[bisect_left(starts, s) : bisect_right(ends, e)]
         key = (len(set(inside)), len(inside))
         if key > best_key:
             best, best_key = (s, e), key
