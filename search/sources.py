@@ -17,7 +17,7 @@ from typing import Any
 from search.extract import extract_articles, lead_of
 from search.metadata import describe, page_date, parse_iso_date
 from search.model import KINDS, Article
-from search.pages import Page, read_page
+from search.pages import CLAUSE_PUNCT, Page, long_line_problem, read_page
 
 PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -94,21 +94,33 @@ def articles_from_page(page: Page, catalog_entry: dict[str, Any] | None = None) 
     return articles
 
 
+# Control characters (C0 but tab and newline, DEL, C1) and lone surrogates: a structured export may
+# carry them as JSON escapes ("\\u001b[31m", "\\ud800"), which page decoding never produces.
+_RECORD_JUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _text(value: Any) -> str:
+    """A record's value as clean text: terminal escapes and lone surrogates dropped."""
+    if value is None:
+        return ""
+    return _RECORD_JUNK.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def _string_list(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [part for part in re.split(r"[\s,，、;；]+", value) if part]
+        return [part for part in re.split(r"[\s,，、;；]+", _text(value)) if part]
     if isinstance(value, list):
-        return [str(item) for item in value if item is not None and str(item).strip()]
-    return [str(value)]
+        return [_text(item).strip() for item in value if item is not None and _text(item).strip()]
+    return [_text(value)]
 
 
 def article_from_record(record: dict[str, Any], source: str, position: int) -> Article:
     """Turn one structured record (CMS export) into an Article; missing metadata is inferred."""
-    title = str(record.get("title") or "").strip()
-    body = str(record.get("body") or record.get("text") or "").strip()
-    raw_id = str(record.get("id") or "")
+    title = _text(record.get("title") or "").strip()
+    body = _text(record.get("body") or record.get("text") or "").strip()
+    raw_id = _text(record.get("id") or "")
     article_id = raw_id if _SAFE_ID.match(raw_id) else hashlib.sha1(f"{source}\n{position}\n{raw_id}\n{title}\n{body}".encode()).hexdigest()[:16]
     date, year, month = parse_iso_date(record.get("date"))
     kind = record.get("kind") if record.get("kind") in KINDS else "feature"
@@ -117,10 +129,10 @@ def article_from_record(record: dict[str, Any], source: str, position: int) -> A
         source=source,
         position=position,
         title=title,
-        kicker=str(record.get("kicker") or ""),
-        subtitle=str(record.get("subtitle") or ""),
+        kicker=_text(record.get("kicker") or ""),
+        subtitle=_text(record.get("subtitle") or ""),
         body=body,
-        lead=str(record.get("lead") or "") or lead_of(body),
+        lead=_text(record.get("lead") or "") or lead_of(body),
         reporters=_string_list(record.get("reporters")),
         correspondents=_string_list(record.get("correspondents")),
         photographers=_string_list(record.get("photographers")),
@@ -132,9 +144,9 @@ def article_from_record(record: dict[str, Any], source: str, position: int) -> A
         date=date,
         year=year,
         month=month,
-        section=str(record["section"]) if record.get("section") else None,
-        paper=str(record["paper"]) if record.get("paper") else None,
-        page=str(record["page"]) if record.get("page") else None,
+        section=_text(record["section"]) or None if record.get("section") else None,
+        paper=_text(record["paper"]) or None if record.get("paper") else None,
+        page=_text(record["page"]) or None if record.get("page") else None,
         chars=len(body),
     )
     _add_metadata(article)
@@ -155,10 +167,17 @@ def read_jsonl(path: Path) -> SeedFileResult:
         except json.JSONDecodeError as error:
             result.problems.append(f"line {number}: not valid JSON ({error.msg}); skipped")
             continue
+        except (ValueError, RecursionError) as error:  # nested too deep, number too long...
+            result.problems.append(f"line {number}: not usable JSON ({type(error).__name__}); skipped")
+            continue
         if not isinstance(record, dict) or not (record.get("body") or record.get("text") or record.get("title")):
             result.problems.append(f"line {number}: no title or body; skipped")
             continue
-        article = article_from_record(record, path.name, len(result.articles) + 1)
+        try:
+            article = article_from_record(record, path.name, len(result.articles) + 1)
+        except Exception as error:  # noqa: BLE001 - one odd record must not cost the file's others
+            result.problems.append(f"line {number}: unusable record ({type(error).__name__}); skipped")
+            continue
         if article.id in seen:
             result.problems.append(f"line {number}: duplicate id {article.id!r}; skipped")
             continue
@@ -186,10 +205,18 @@ def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None) -> S
             result.skipped = True
             result.problems = ["binary or undecodable content; skipped"]
             return result
+        long_line = long_line_problem(page.text)
+        if long_line:
+            result.problems.append(long_line)
         result.articles = articles_from_page(page, catalog_entry)
         if not result.articles:
             result.skipped = True
             result.problems.append("no article text found; skipped")
+        elif not any(ch in CLAUSE_PUNCT for ch in page.text):
+            count = len(result.articles)
+            result.problems.append(
+                f"only headline-like lines, no running text; indexed as {count} article{'s' if count != 1 else ''} of headlines"
+            )
         return result
     except OSError as error:
         return SeedFileResult(source=path.name, problems=[f"cannot read file: {error.strerror or error}"], skipped=True)
