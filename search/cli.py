@@ -13,6 +13,7 @@ import functools
 import html
 import io
 import json
+import os
 import re
 import shutil
 import sys
@@ -82,6 +83,10 @@ def _user_errors(func: F) -> F:
             # Output piped into `head` and closed early: not an error worth a traceback.
             sys.stderr.close()
             sys.exit(0)
+        except OSError as error:
+            # A file or directory the command needs cannot be read or written (permissions, disk full).
+            where = f": {error.filename}" if error.filename else ""
+            raise click.ClickException(f"{error.strerror or error}{where}") from None
         except Exception as error:
             if _is_query_error(error):
                 raise click.ClickException(str(error)) from None
@@ -92,6 +97,26 @@ def _user_errors(func: F) -> F:
 
 def _open_archive(index_dir: Path) -> Archive:
     return Archive.open(index_dir)
+
+
+_INDEX_ENTRIES = re.compile(r"^(current\.json|\.build\.lock|saved_state\.json|\.saved_state\.lock|gen-\d+)$")
+
+
+def _check_index_target(index_dir: Path, seeds_dir: Path) -> None:
+    """Refuse to build an index where it would be mixed into other files: the seeds directory, or any
+    directory that is neither empty nor an index (``--index ~`` or ``--index /etc`` by mistake)."""
+    if index_dir.is_dir() and seeds_dir.is_dir() and index_dir.resolve() == seeds_dir.resolve():
+        raise click.ClickException(f"--index and --seeds are the same directory ({index_dir}); give the index a directory of its own")
+    try:
+        names = sorted(entry.name for entry in os.scandir(index_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new directory, created by the index run (which reports a path it cannot create)
+    except OSError as error:
+        raise click.ClickException(f"cannot read the index directory {index_dir}: {error.strerror or error}") from None
+    if names and not any(_INDEX_ENTRIES.match(name) for name in names):
+        raise click.ClickException(
+            f"{index_dir} is not an index directory (it holds {_names(names, 3)}); give --index a new or empty directory"
+        )
 
 
 def _parse_filters(items: Sequence[str]) -> dict[str, list[str]]:
@@ -276,6 +301,7 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool) -> None:
     """
     from search.progress import TerminalProgress
 
+    _check_index_target(index_dir, seeds_dir)
     stderr = click.get_text_stream("stderr")
     say = functools.partial(click.echo, err=True)
     if stderr.isatty():
@@ -416,6 +442,7 @@ def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, thread
         newsearch serve --host 0.0.0.0 --port 8080 --index /srv/news/index_data
     """
     if not index_exists(index_dir):
+        _check_index_target(index_dir, seeds_dir)
         click.echo(f"no index in {index_dir}: building it from {seeds_dir} first", err=True)
         for line in render_report(rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
             click.echo(line, err=True)
