@@ -275,9 +275,24 @@ def clean_line(line: str) -> str:
     return line.strip(" \t\u3000\u00a0\ufeff")
 
 
+# An HTML entity written out in the text (``R&amp;D``, ``&lt;b&gt;``): its semicolon is not punctuation.
+_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
+
+
+def without_entities(text: str) -> str:
+    """``text`` with HTML entities written out in it (``R&amp;D``) removed, for judging punctuation."""
+    return _ENTITY.sub("", text) if "&" in text else text
+
+
+def clause_marks(text: str) -> int:
+    """How many clause punctuation marks ``text`` holds (not counting the ``;`` of HTML entities)."""
+    text = without_entities(text)
+    return sum(text.count(ch) for ch in CLAUSE_PUNCT)
+
+
 def is_headline_like(text: str) -> bool:
     """A line without clause punctuation: a headline, kicker, section head or caption title."""
-    return not any(ch in CLAUSE_PUNCT for ch in text)
+    return clause_marks(text) == 0
 
 
 def _is_wrapped_page(blocks: list[list[str]]) -> bool:
