@@ -257,10 +257,14 @@ class Archive:
             self._close_searcher()  # a full rebuild switched generations (or the index was recreated)
             self._open_searcher()
         else:
+            from whoosh.index import IndexError as WhooshIndexError
+
             try:
                 if not self._searcher.up_to_date():
                     self._searcher = self._searcher.refresh()  # an incremental run committed
-            except (OSError, ValueError):  # its directory vanished or a TOC was replaced mid-read
+            except (OSError, ValueError, WhooshIndexError):
+                # Its directory vanished (EmptyIndexError: no TOC left) or a TOC was replaced mid-read:
+                # open again from the pointer, which raises IndexMissing if nothing is left to open.
                 self._close_searcher()
                 self._open_searcher()
         return self._searcher
