@@ -15,6 +15,7 @@ import json
 import random
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,18 @@ def test_a_5mb_single_line_is_reported_and_indexed_to_its_last_sentence(run):
         article = archive.article(hit.id)
     size = (run["root"] / "seeds" / "huge.txt").stat().st_size
     assert article.body.endswith(HUGE_END) and len(article.body.encode()) == size > HUGE_BYTES - 100
+
+
+def test_searches_matching_the_5mb_line_everywhere_stay_fast(run):
+    # The sentence occurs ~87,000 times in the long line: each hit's snippet once cost minutes.
+    with Archive.open(run["index"]) as archive:
+        archive.search("高新区")  # warm the searcher's tables
+        started = time.perf_counter()
+        response = archive.search("营商环境")
+        seconds = time.perf_counter() - started
+    (hit,) = [hit for hit in response.results if hit.source == "huge.txt"]
+    assert "<mark>营商环境</mark>" in hit.snippet and len(hit.snippet) < 400
+    assert seconds < 5, f"{seconds:.1f}s"
 
 
 def test_a_page_of_only_headlines_is_reported_and_its_headlines_searchable(run):
