@@ -209,6 +209,17 @@ def test_a_read_only_index_directory_is_served_and_never_written(small, tmp_path
                              env=env(), capture_output=True, text=True, timeout=120)  # fmt: skip
         assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
         assert "Error: cannot" in run.stderr and "Read-only file system" in run.stderr
+        # Saved queries read from it; only --new-only (which records what it returned) cannot run.
+        saved = tmp_path / "saved.toml"
+        saved.write_text(f'[queries.festival]\nq = "{MARKER}"\n', encoding="utf-8")
+        for args, code in ((["--format", "json"], 0), (["--new-only"], 1)):
+            run = subprocess.run([*hooked, "saved", "run", "--all", "--file", str(saved), "--index", str(index_dir), *args],
+                                 env=env(), capture_output=True, text=True, timeout=120)  # fmt: skip
+            assert run.returncode == code and "Traceback" not in run.stderr, run.stderr
+        assert json.loads(subprocess.run([*hooked, "saved", "run", "festival", "--file", str(saved), "--index", str(index_dir),
+                                          "--format", "json"], env=env(), capture_output=True, text=True).stdout)[0]["total"] == corpus["count"]
+        (error,) = [line for line in run.stderr.splitlines() if not line.startswith("READ-ONLY: refused")]  # the hook's own note
+        assert error.startswith("Error: Read-only file system") and error.endswith(".saved_state.lock"), run.stderr
         with Server(index_dir, threads=2, argv=hooked) as server:
             status, data = server.search(MARKER)
             assert status == 200 and data["total"] == corpus["count"]
