@@ -202,9 +202,11 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
         + (f", showing {shown}" if response.results else "")
         + f" (page {response.page} of {response.pages}, {response.sort}, {response.took_ms:.0f} ms)"
     )
+    from search.sources import printable_name
+
     for name, values in response.facets.items():
         if values:
-            lines.append(f"  {name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:6]))
+            lines.append(f"  {name}: " + ", ".join(f"{printable_name(str(v.value))} ({v.count})" for v in values[:6]))
     return "\n".join(lines)
 
 
@@ -242,26 +244,31 @@ def _names(names: list[str], limit: int = 12) -> str:
 
 
 def render_report(report: BuildReport) -> list[str]:
-    """What an index run did: changed files by name, each skipped file and why, problems, a summary."""
+    """What an index run did: changed files by name, each skipped file and why, problems, a summary.
+
+    File names are printed with newlines, terminal escapes and other unprintable characters escaped.
+    """
+    from search.sources import printable_name
+
     lines = []
     if report.full and report.full_reason:
         lines.append(f"full rebuild ({report.full_reason})")
     if report.added:
-        lines.append(f"added {len(report.added)}: {_names(report.added)}")
+        lines.append(f"added {len(report.added)}: {_names([printable_name(name) for name in report.added])}")
     if report.updated:
         lines.append(
             f"updated {len(report.updated)}: "
-            + _names([f"{name} ({report.reasons.get(name, 'changed')})" for name in report.updated])
+            + _names([f"{printable_name(name)} ({report.reasons.get(name, 'changed')})" for name in report.updated])
         )
     if report.removed:
-        lines.append(f"removed {len(report.removed)}: {_names(report.removed)}")
+        lines.append(f"removed {len(report.removed)}: {_names([printable_name(name) for name in report.removed])}")
     for name, reason in sorted(report.skipped.items()):
-        lines.append(f"skipped {name}: {reason}")
+        lines.append(f"skipped {printable_name(name)}: {reason}")
     for name, problems in sorted(report.problems.items()):
         if name in report.skipped:
             continue
         for problem in problems:
-            lines.append(f"warning {name}: {problem}")
+            lines.append(f"warning {printable_name(name)}: {problem}")
     lines.append(report.summary())
     return lines
 
@@ -363,6 +370,8 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
     if fmt == "json":
         click.echo(_json(article.to_dict()))
         return
+    from search.sources import printable_name
+
     data = article.to_dict()
     lines = [part for part in (article.kicker, article.title or "(untitled)", article.subtitle) if part]
     lines.append("=" * min(60, max(display_width(line) for line in lines)))
@@ -371,7 +380,8 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
         value = data.get(name)
         if value in (None, "", []):
             continue
-        lines.append(f"{name + ':':16}{'、'.join(value) if isinstance(value, list) else value}")
+        text = "、".join(value) if isinstance(value, list) else str(value)
+        lines.append(f"{name + ':':16}{printable_name(text)}")  # a file name may hold a newline or an escape
     lines += ["", article.body]
     click.echo("\n".join(lines))
 

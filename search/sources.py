@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -35,15 +36,39 @@ class SeedFileResult:
     skipped: bool = False
 
 
+def name_is_utf8(name: str) -> bool:
+    """Can this file name be stored and shown (is it valid UTF-8, not bytes smuggled in as surrogates)?"""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """A file name safe to print in a report or on a terminal: bytes that are not UTF-8 and unprintable
+    characters (newlines, terminal escapes, bidi overrides) written as escapes.
+
+    >>> printable_name("a\\nb\\x1b[2J.txt")
+    'a\\\\nb\\\\x1b[2J.txt'
+    """
+    name = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)
+
+
 def list_seed_files(seeds_dir: Path) -> list[Path]:
-    """Seed files in ``seeds_dir`` (pages and .jsonl exports), sorted by name; hidden files ignored."""
+    """Seed files in ``seeds_dir`` (pages and .jsonl exports), sorted by name; hidden files ignored, and
+    files whose names are not valid UTF-8 (the indexer reports those)."""
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
         return []
     return sorted(
         path
         for path in seeds_dir.iterdir()
-        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in PAGE_SUFFIXES + JSONL_SUFFIXES
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() in PAGE_SUFFIXES + JSONL_SUFFIXES
+        and name_is_utf8(path.name)
     )
 
 

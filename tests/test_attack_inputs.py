@@ -12,6 +12,7 @@ clean copies of the same pages, by article count and by searching text from each
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
@@ -217,3 +218,31 @@ def test_an_unchanged_second_run_still_names_the_bad_files(run):
     assert "skipped junk.txt: binary or undecodable content" in again.stdout
     assert "skipped empty.txt: empty file" in again.stdout
     assert "warning damaged.txt: damaged block" in again.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile file names
+
+
+def test_hostile_file_names_are_escaped_in_reports_and_a_non_utf8_name_is_skipped(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    page = SEED_PAGES[0].read_bytes()
+    names = {"ok.txt": "正常", "<img src=x onerror=alert(1)>.txt": "标签", "line\nbreak.txt": "换行", "esc\x1b[2J.txt": "转义"}
+    for name, word in names.items():
+        (seeds / name).write_bytes(page.replace("高新区一项目".encode(), f"{word}一项目".encode()))
+    (seeds / os.fsdecode(b"\xff\xfe bytes.txt")).write_bytes(page)
+    result = newsearch("index", "--seeds", str(seeds), "--index", str(tmp_path / "index"))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", result.stdout)  # no raw newline-in-a-name, no ESC
+    assert "line\\nbreak.txt" in result.stdout and "esc\\x1b[2J.txt" in result.stdout
+    assert "skipped \\xff\\xfe bytes.txt: file name is not valid UTF-8; rename the file to index it" in result.stdout
+    assert "20 total" in result.stdout  # the four other pages, five articles each
+    with Archive.open(tmp_path / "index") as archive:
+        (hit,) = archive.search("转义一项目").results
+        assert hit.source == "esc\x1b[2J.txt"  # stored as it is on disk ...
+    shown = newsearch("show", hit.id, "--index", str(tmp_path / "index"))
+    assert shown.returncode == 0 and "source:         esc\\x1b[2J.txt" in shown.stdout  # ... printed escaped
+    assert "\x1b" not in shown.stdout
+    table = newsearch("search", "一项目", "--index", str(tmp_path / "index"))
+    assert "\x1b" not in table.stdout and "esc\\x1b[2J.txt (1)" in table.stdout
