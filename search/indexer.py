@@ -342,11 +342,18 @@ def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
 
 def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
     files, unsupported = _scan(seeds_dir)
+    hashes = {}
+    for name, path in list(files.items()):
+        try:
+            hashes[name] = sha256_file(path)
+        except OSError as error:  # unreadable (permissions) or gone since the listing: skip it, by name
+            del files[name]
+            unsupported[name] = f"cannot read file ({error.strerror or error}); skipped"
     catalog_path = seeds_dir / "catalog.toml"
     plan = _Plan(
         seeds_dir=seeds_dir,
         files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
+        hashes=hashes,
         catalog_sha=sha256_file(catalog_path) if catalog_path.is_file() else None,
         unsupported=unsupported,
     )

@@ -26,6 +26,66 @@ IMG = "<img src=x onerror=alert(1)>"
 JS_LINK = '<a href="javascript:alert(2)">点此</a>'
 
 
+# ``python -c DENYING ARGS`` runs ``newsearch ARGS`` under a Python audit hook that refuses, with
+# PermissionError, every write under $ATTACK_DENY_WRITES_UNDER and every open of $ATTACK_DENY_READS_OF:
+# a read-only directory or an unreadable file even for root (for whom chmod stops nothing). Each
+# refusal is also noted on stderr ("DENIED: ...") so a test can tell whether one was attempted.
+DENYING = """
+import os, sys
+WRITES_UNDER = os.environ.get("ATTACK_DENY_WRITES_UNDER")
+READS_OF = os.environ.get("ATTACK_DENY_READS_OF")
+WRITES_UNDER = os.path.realpath(WRITES_UNDER) if WRITES_UNDER else None
+READS_OF = os.path.realpath(READS_OF) if READS_OF else None
+WRITE_EVENTS = {"os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.chmod", "os.chown", "os.utime",
+                "os.truncate", "os.symlink", "os.link", "shutil.rmtree", "shutil.move", "shutil.copyfile"}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+def real(path):
+    if path is None or isinstance(path, int):
+        return None
+    try:
+        return os.path.realpath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return None
+
+def under(path):
+    path = real(path)
+    return bool(WRITES_UNDER and path and (path == WRITES_UNDER or path.startswith(WRITES_UNDER + os.sep)))
+
+def deny(event, path, errno, message):
+    sys.stderr.write(f"DENIED: {event} {path}\\n")
+    sys.stderr.flush()
+    raise PermissionError(errno, message, os.fsdecode(path))
+
+def hook(event, args):
+    if event == "open":
+        path, mode, flags = args
+        if READS_OF and real(path) == READS_OF:
+            deny(event, path, 13, "Permission denied")
+        writing = bool(flags and flags & WRITE_FLAGS) or bool(mode and any(c in mode for c in "wax+"))
+        if writing and under(path):
+            deny(event, path, 30, "Read-only file system")
+    elif event in WRITE_EVENTS:
+        for path in args[:2]:
+            if isinstance(path, (str, bytes, os.PathLike)) and under(path):
+                deny(event, path, 30, "Read-only file system")
+
+sys.addaudithook(hook)
+from search.cli import main
+main()
+"""
+
+
+def denying(*args: str, writes_under: Path | None = None, reads_of: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``newsearch ARGS`` with writes under ``writes_under`` and reads of ``reads_of`` refused (see DENYING)."""
+    extra = {}
+    if writes_under is not None:
+        extra["ATTACK_DENY_WRITES_UNDER"] = str(writes_under)
+    if reads_of is not None:
+        extra["ATTACK_DENY_READS_OF"] = str(reads_of)
+    return subprocess.run([sys.executable, "-c", DENYING, *args], env=env(extra), capture_output=True, text=True, timeout=timeout)
+
+
 def env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a child process: this checkout first on sys.path, no NEWSEARCH_* leaking in."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSEARCH_")}

@@ -23,7 +23,7 @@ import pytest
 
 from search.api import Archive
 from search.sources import read_seed_file
-from tests.attack_helpers import SEED_PAGES, newsearch
+from tests.attack_helpers import SEED_PAGES, denying, newsearch
 
 pytestmark = pytest.mark.slow
 
@@ -246,3 +246,20 @@ def test_hostile_file_names_are_escaped_in_reports_and_a_non_utf8_name_is_skippe
     assert "\x1b" not in shown.stdout
     table = newsearch("search", "一项目", "--index", str(tmp_path / "index"))
     assert "\x1b" not in table.stdout and "esc\\x1b[2J.txt (1)" in table.stdout
+
+
+def test_an_unreadable_page_is_skipped_by_name_and_the_others_indexed(tmp_path):
+    """A page the index run may not read (permissions: refused by an audit hook, as root ignores
+    chmod) is skipped and named; before, the run stopped with "cannot write the index"."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for page in SEED_PAGES:
+        shutil.copy(page, seeds / page.name)
+    locked = seeds / "locked.txt"
+    shutil.copy(SEED_PAGES[0], locked)
+    if os.geteuid() != 0:
+        locked.chmod(0)
+    result = denying("index", "--seeds", str(seeds), "--index", str(tmp_path / "index"), reads_of=locked)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "skipped locked.txt: cannot read file (Permission denied); skipped" in result.stdout
+    assert "21 total" in result.stdout and "added 5:" in result.stdout

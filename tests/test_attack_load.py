@@ -19,9 +19,7 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -30,7 +28,13 @@ from urllib.parse import quote
 import pytest
 
 from search.indexer import read_pointer
-from tests.attack_helpers import Server, env, newsearch, write_synthetic_jsonl
+from tests.attack_helpers import (
+    DENYING,
+    Server,
+    denying,
+    newsearch,
+    write_synthetic_jsonl,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -137,46 +141,6 @@ def test_clients_get_full_answers_during_full_rebuilds(corpus, tmp_path):
 # A read-only index directory
 
 
-READ_ONLY_SERVER = textwrap.dedent(
-    """
-    import os, sys
-    ROOT = os.path.realpath(sys.argv.pop(1))
-    WRITES = {"os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.chmod", "os.chown", "os.utime",
-              "os.truncate", "os.symlink", "os.link", "shutil.rmtree", "shutil.move", "shutil.copyfile"}
-    WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-
-    def inside(path):
-        if isinstance(path, int) or path is None:
-            return False
-        try:
-            real = os.path.realpath(os.fsdecode(path))
-        except (TypeError, ValueError):
-            return False
-        return real == ROOT or real.startswith(ROOT + os.sep)
-
-    def refuse(event, path):
-        sys.stderr.write(f"READ-ONLY: refused {event} {path}\\n")
-        sys.stderr.flush()
-        raise PermissionError(30, "Read-only file system (audit hook)", os.fsdecode(path))
-
-    def hook(event, args):
-        if event == "open":
-            path, mode, flags = args
-            writing = bool(flags and flags & WRITE_FLAGS) or bool(mode and any(c in mode for c in "wax+"))
-            if writing and inside(path):
-                refuse(event, path)
-        elif event in WRITES:
-            for path in args[:2]:
-                if isinstance(path, (str, bytes, os.PathLike)) and inside(path):
-                    refuse(event, path)
-
-    sys.addaudithook(hook)
-    from search.cli import main
-    main()
-    """
-)
-
-
 def snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
     found = {}
     for directory, dirnames, filenames in os.walk(root):
@@ -202,25 +166,22 @@ def test_a_read_only_index_directory_is_served_and_never_written(small, tmp_path
     if really_read_only:
         set_writable(index_dir, False)
     before = snapshot(index_dir)
-    hooked = [sys.executable, "-c", READ_ONLY_SERVER, str(index_dir)]
+    deny = {"ATTACK_DENY_WRITES_UNDER": str(index_dir)}
     try:
         # The hook works: an index run in the same conditions is refused, with a one-line error.
-        run = subprocess.run([*hooked, "index", "--seeds", str(corpus["seeds"]), "--index", str(index_dir), "--full"],
-                             env=env(), capture_output=True, text=True, timeout=120)  # fmt: skip
+        run = denying("index", "--seeds", str(corpus["seeds"]), "--index", str(index_dir), "--full", writes_under=index_dir)
         assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
         assert "Error: cannot" in run.stderr and "Read-only file system" in run.stderr
         # Saved queries read from it; only --new-only (which records what it returned) cannot run.
         saved = tmp_path / "saved.toml"
         saved.write_text(f'[queries.festival]\nq = "{MARKER}"\n', encoding="utf-8")
-        for args, code in ((["--format", "json"], 0), (["--new-only"], 1)):
-            run = subprocess.run([*hooked, "saved", "run", "--all", "--file", str(saved), "--index", str(index_dir), *args],
-                                 env=env(), capture_output=True, text=True, timeout=120)  # fmt: skip
-            assert run.returncode == code and "Traceback" not in run.stderr, run.stderr
-        assert json.loads(subprocess.run([*hooked, "saved", "run", "festival", "--file", str(saved), "--index", str(index_dir),
-                                          "--format", "json"], env=env(), capture_output=True, text=True).stdout)[0]["total"] == corpus["count"]
-        (error,) = [line for line in run.stderr.splitlines() if not line.startswith("READ-ONLY: refused")]  # the hook's own note
-        assert error.startswith("Error: Read-only file system") and error.endswith(".saved_state.lock"), run.stderr
-        with Server(index_dir, threads=2, argv=hooked) as server:
+        plain = denying("saved", "run", "--all", "--file", str(saved), "--index", str(index_dir), "--format", "json", writes_under=index_dir)
+        assert plain.returncode == 0 and json.loads(plain.stdout)[0]["total"] == corpus["count"], plain.stderr
+        new_only = denying("saved", "run", "--all", "--new-only", "--file", str(saved), "--index", str(index_dir), writes_under=index_dir)
+        assert new_only.returncode == 1 and "Traceback" not in new_only.stderr, new_only.stderr
+        (error,) = [line for line in new_only.stderr.splitlines() if not line.startswith("DENIED:")]  # the hook's own note
+        assert error.startswith("Error: Read-only file system") and error.endswith(".saved_state.lock"), new_only.stderr
+        with Server(index_dir, threads=2, argv=[sys.executable, "-c", DENYING], extra_env=deny) as server:
             status, data = server.search(MARKER)
             assert status == 200 and data["total"] == corpus["count"]
             article = data["results"][0]["id"]
@@ -229,7 +190,7 @@ def test_a_read_only_index_directory_is_served_and_never_written(small, tmp_path
                 status, _headers, body = server.request(path)
                 assert status == 200, (path, body[:300])
             err = server.stop()
-        assert "READ-ONLY: refused" not in err and "Traceback" not in err, err
+        assert "DENIED" not in err and "Traceback" not in err, err
     finally:
         if really_read_only:
             set_writable(index_dir, True)
