@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from search.chinese import to_simplified
 from search.bylines import Byline, parse_byline, split_opener, split_trailing_byline
 from search.model import Article
-from search.pages import CLAUSE_PUNCT, Page, Paragraph, clause_marks, paragraphs, without_entities
+from search.pages import Page, Paragraph, clause_marks, paragraphs, without_entities
 
 MAX_HEADLINE_LINES = 3
 MAX_HEADLINE_CHARS = 48

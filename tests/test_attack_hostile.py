@@ -40,7 +40,7 @@ HOSTILE_PAGE = f"""{HEADLINE}
 本报讯(记者 孙庆辉) 11月23日，高新区在梧桐园区举办首届龙虾音乐节{IMG}，吸引市民三千余人参加。
 活动现场设置美食、非遗和文创展区，{JS_LINK}，主办方表示{ENTITIES}会继续办下去。
 """
-CATALOG = f"""["900_hostile.txt"]
+CATALOG = """["900_hostile.txt"]
 date = "2024-11-23"
 section = "\\"><script>alert(5)</script>"
 paper = "<iframe src=javascript:alert(6)>"
