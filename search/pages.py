@@ -122,7 +122,8 @@ def _mostly_utf8(data: bytes) -> bool:
     bad = text.count("\ufffd")
     if bad <= max(8, len(data) // 200):
         return True
-    valid = sum(len(ch.encode("utf-8")) for ch in text if ch > "\x7f" and ch != "\ufffd")
+    # bytes of valid multi-byte characters = all bytes - ASCII bytes - the U+FFFDs' three bytes each
+    valid = len(text.encode("utf-8")) - len(text.encode("ascii", "ignore")) - 3 * bad
     return valid >= 1.5 * bad
 
 
