@@ -13,13 +13,14 @@ tests/test_query.py fuzzes ``run_search`` on a small alphabet; this goes through
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from search.api import Archive, QueryError, rebuild
@@ -29,7 +30,9 @@ from web import create_app
 from web.highlight import safe_snippet
 
 FUZZED: Counter[str] = Counter()  # examples run per test, checked by the last test
-EXAMPLES = {"engine": 400, "api": 250, "page": 200, "suggest": 100, "filters": 200}
+# ATTACK_FUZZ_SCALE=10 runs ten times as many examples (a deeper search, for a one-off run).
+SCALE = max(1, int(os.environ.get("ATTACK_FUZZ_SCALE", "1")))
+EXAMPLES = {name: count * SCALE for name, count in {"engine": 400, "api": 250, "page": 200, "suggest": 100, "filters": 200}.items()}
 FUZZ = settings(
     deadline=None,
     database=None,  # nothing written to .hypothesis/ in the checkout
@@ -163,6 +166,8 @@ filter_lists = st.lists(
 
 @settings(FUZZ, max_examples=EXAMPLES["filters"])
 @given(pairs=filter_lists, q=st.sampled_from(["", "高新区", "融资 OR 龙虾"]))
+@example(pairs=[("place", "高新区\ud800")], q="")  # found by this test: a lone surrogate reached OpenCC
+@example(pairs=[("reporter", "\udcff孙庆辉"), ("from", "\ud800")], q="高新区")
 def test_generated_filter_values_are_answered_or_rejected_cleanly(archive, client, pairs, q):
     FUZZED["filters"] += 1
     filters: dict[str, list[str]] = {}

@@ -123,7 +123,8 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 SHOW_IDS = ["../../etc/passwd", "../current.json", "/etc/passwd", "%2e%2e%2f%2e%2e%2fetc%2fpasswd", "gen-000001/_MAIN_1.toc",
-            "..\\..\\etc\\passwd", "*", "?", "id:*", "x" * 5000, "<script>alert(1)</script>"]  # fmt: skip
+            "..\\..\\etc\\passwd", "*", "?", "id:*", "x" * 5000, "<script>alert(1)</script>",
+            os.fsdecode(b"..\xff/\xfe")]  # fmt: skip  (the last: bytes that are not UTF-8, as argv can carry)
 
 
 @pytest.mark.slow
@@ -134,6 +135,14 @@ def test_show_with_a_traversal_id_is_a_one_line_not_found(site, article_id):
     assert_one_line_error(result, "no article with id")
     assert result.stdout == "" and "root:x:0" not in result.stderr
     assert snapshot(site["root"]) == before
+
+
+@pytest.mark.slow
+def test_a_filter_value_that_is_not_utf8_finds_nothing_without_a_traceback(site):
+    value = os.fsdecode(b"\xff\xfe\xe9\xab\x98\xe6\x96\xb0\xe5\x8c\xba")  # two bad bytes, then 高新区
+    result = newsearch("search", "高新区", "--filter", f"place={value}", "--format", "json", "--index", str(site["index"]))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert '"total": 0' in result.stdout
 
 
 @pytest.mark.slow
