@@ -14,6 +14,7 @@ so calls are serialised by a lock; the search itself is short and the GIL would 
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -173,12 +174,21 @@ class SearchResponse:
         return max(1, -(-self.total // self.limit)) if self.limit else 1
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """``text`` without lone surrogates (which cannot be encoded: bytes that were not UTF-8 in a
+    command-line argument arrive as such), each replaced by U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def normalize_filters(filters: Mapping[str, Any] | None) -> dict[str, list[str]]:
     """``{"year": 2024, "place": ["高新区", "金水区"]}`` -> ``{"year": ["2024"], "place": [...]}``."""
     result: dict[str, list[str]] = {}
     for name, value in (filters or {}).items():
         values = [value] if isinstance(value, (str, int, float)) else list(value or [])
-        cleaned = [str(item) for item in values if item is not None and str(item) != ""]
+        cleaned = [_storable(str(item)) for item in values if item is not None and str(item) != ""]
         if cleaned:
             result[str(name)] = cleaned
     return result
@@ -257,10 +267,14 @@ class Archive:
             self._close_searcher()  # a full rebuild switched generations (or the index was recreated)
             self._open_searcher()
         else:
+            from whoosh.index import IndexError as WhooshIndexError
+
             try:
                 if not self._searcher.up_to_date():
                     self._searcher = self._searcher.refresh()  # an incremental run committed
-            except (OSError, ValueError):  # its directory vanished or a TOC was replaced mid-read
+            except (OSError, ValueError, WhooshIndexError):
+                # Its directory vanished (EmptyIndexError: no TOC left) or a TOC was replaced mid-read:
+                # open again from the pointer, which raises IndexMissing if nothing is left to open.
                 self._close_searcher()
                 self._open_searcher()
         return self._searcher
@@ -302,6 +316,8 @@ class Archive:
         """The article with this id, or None."""
         from search.query import get_article
 
+        if _SURROGATES.search(article_id or ""):
+            return None  # not text any id could be made of
         with self._using() as searcher:
             return get_article(searcher, article_id)
 
@@ -309,6 +325,8 @@ class Archive:
         """Articles like this one (result-row shape); empty if the id is unknown."""
         from search.query import related_articles
 
+        if _SURROGATES.search(article_id or ""):
+            return []
         with self._using() as searcher:
             rows = related_articles(searcher, article_id, limit=limit)
         return [SearchHit.from_dict(row) for row in rows]

@@ -13,6 +13,7 @@ import functools
 import html
 import io
 import json
+import os
 import re
 import shutil
 import sys
@@ -82,6 +83,10 @@ def _user_errors(func: F) -> F:
             # Output piped into `head` and closed early: not an error worth a traceback.
             sys.stderr.close()
             sys.exit(0)
+        except OSError as error:
+            # A file or directory the command needs cannot be read or written (permissions, disk full).
+            where = f": {error.filename}" if error.filename else ""
+            raise click.ClickException(f"{error.strerror or error}{where}") from None
         except Exception as error:
             if _is_query_error(error):
                 raise click.ClickException(str(error)) from None
@@ -92,6 +97,26 @@ def _user_errors(func: F) -> F:
 
 def _open_archive(index_dir: Path) -> Archive:
     return Archive.open(index_dir)
+
+
+_INDEX_ENTRIES = re.compile(r"^(current\.json|\.build\.lock|saved_state\.json|\.saved_state\.lock|gen-\d+)$")
+
+
+def _check_index_target(index_dir: Path, seeds_dir: Path) -> None:
+    """Refuse to build an index where it would be mixed into other files: the seeds directory, or any
+    directory that is neither empty nor an index (``--index ~`` or ``--index /etc`` by mistake)."""
+    if index_dir.is_dir() and seeds_dir.is_dir() and index_dir.resolve() == seeds_dir.resolve():
+        raise click.ClickException(f"--index and --seeds are the same directory ({index_dir}); give the index a directory of its own")
+    try:
+        names = sorted(entry.name for entry in os.scandir(index_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new directory, created by the index run (which reports a path it cannot create)
+    except OSError as error:
+        raise click.ClickException(f"cannot read the index directory {index_dir}: {error.strerror or error}") from None
+    if names and not any(_INDEX_ENTRIES.match(name) for name in names):
+        raise click.ClickException(
+            f"{index_dir} is not an index directory (it holds {_names(names, 3)}); give --index a new or empty directory"
+        )
 
 
 def _parse_filters(items: Sequence[str]) -> dict[str, list[str]]:
@@ -177,9 +202,11 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
         + (f", showing {shown}" if response.results else "")
         + f" (page {response.page} of {response.pages}, {response.sort}, {response.took_ms:.0f} ms)"
     )
+    from search.sources import printable_name
+
     for name, values in response.facets.items():
         if values:
-            lines.append(f"  {name}: " + ", ".join(f"{v.value} ({v.count})" for v in values[:6]))
+            lines.append(f"  {name}: " + ", ".join(f"{printable_name(str(v.value))} ({v.count})" for v in values[:6]))
     return "\n".join(lines)
 
 
@@ -217,26 +244,31 @@ def _names(names: list[str], limit: int = 12) -> str:
 
 
 def render_report(report: BuildReport) -> list[str]:
-    """What an index run did: changed files by name, each skipped file and why, problems, a summary."""
+    """What an index run did: changed files by name, each skipped file and why, problems, a summary.
+
+    File names are printed with newlines, terminal escapes and other unprintable characters escaped.
+    """
+    from search.sources import printable_name
+
     lines = []
     if report.full and report.full_reason:
         lines.append(f"full rebuild ({report.full_reason})")
     if report.added:
-        lines.append(f"added {len(report.added)}: {_names(report.added)}")
+        lines.append(f"added {len(report.added)}: {_names([printable_name(name) for name in report.added])}")
     if report.updated:
         lines.append(
             f"updated {len(report.updated)}: "
-            + _names([f"{name} ({report.reasons.get(name, 'changed')})" for name in report.updated])
+            + _names([f"{printable_name(name)} ({report.reasons.get(name, 'changed')})" for name in report.updated])
         )
     if report.removed:
-        lines.append(f"removed {len(report.removed)}: {_names(report.removed)}")
+        lines.append(f"removed {len(report.removed)}: {_names([printable_name(name) for name in report.removed])}")
     for name, reason in sorted(report.skipped.items()):
-        lines.append(f"skipped {name}: {reason}")
+        lines.append(f"skipped {printable_name(name)}: {reason}")
     for name, problems in sorted(report.problems.items()):
         if name in report.skipped:
             continue
         for problem in problems:
-            lines.append(f"warning {name}: {problem}")
+            lines.append(f"warning {printable_name(name)}: {problem}")
     lines.append(report.summary())
     return lines
 
@@ -279,6 +311,7 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
     """
     from search.progress import TerminalProgress
 
+    _check_index_target(index_dir, seeds_dir)
     stderr = click.get_text_stream("stderr")
     say = functools.partial(click.echo, err=True)
     if stderr.isatty():
@@ -340,6 +373,8 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
     if fmt == "json":
         click.echo(_json(article.to_dict()))
         return
+    from search.sources import printable_name
+
     data = article.to_dict()
     lines = [part for part in (article.kicker, article.title or "(untitled)", article.subtitle) if part]
     lines.append("=" * min(60, max(display_width(line) for line in lines)))
@@ -348,7 +383,8 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
         value = data.get(name)
         if value in (None, "", []):
             continue
-        lines.append(f"{name + ':':16}{'、'.join(value) if isinstance(value, list) else value}")
+        text = "、".join(value) if isinstance(value, list) else str(value)
+        lines.append(f"{name + ':':16}{printable_name(text)}")  # a file name may hold a newline or an escape
     lines += ["", article.body]
     click.echo("\n".join(lines))
 
@@ -419,6 +455,7 @@ def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, thread
         newsearch serve --host 0.0.0.0 --port 8080 --index /srv/news/index_data
     """
     if not index_exists(index_dir):
+        _check_index_target(index_dir, seeds_dir)
         click.echo(f"no index in {index_dir}: building it from {seeds_dir} first", err=True)
         for line in render_report(rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
             click.echo(line, err=True)

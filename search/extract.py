@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from search.chinese import to_simplified
 from search.bylines import Byline, parse_byline, split_opener, split_trailing_byline
 from search.model import Article
-from search.pages import CLAUSE_PUNCT, Page, Paragraph, paragraphs
+from search.pages import Page, Paragraph, clause_marks, paragraphs, without_entities
 
 MAX_HEADLINE_LINES = 3
 MAX_HEADLINE_CHARS = 48
@@ -63,11 +63,12 @@ class Draft:
 
 def is_short_line(text: str) -> bool:
     """A headline-like line: short, not ending a sentence, at most one clause mark, no long numbers."""
+    text = without_entities(text)  # "R&amp;D" written out in a headline: its ";" ends nothing
     if not 2 <= len(text) <= MAX_HEADLINE_CHARS or text[-1] in _TERMINAL:
         return False
     if re.search(r"\d{7,}", text) or re.match(r"^\d{1,2}[.、．]", text) or re.search(r"[。！？!?]", text):
         return False  # phone numbers, list items and finished sentences are running text
-    return sum(text.count(ch) for ch in CLAUSE_PUNCT) <= 1 and bool(_CJK_RUN.search(text))
+    return clause_marks(text) <= 1 and bool(_CJK_RUN.search(text))
 
 
 def _bigrams(text: str) -> set[str]:

@@ -329,25 +329,34 @@ class _Plan:
 
 
 def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    from search.sources import list_seed_files
+    from search.sources import list_seed_files, name_is_utf8, printable_name
 
     files = {path.name: path for path in list_seed_files(seeds_dir)}
     unsupported = {}
     for entry in os.scandir(seeds_dir):
         if entry.name in files or entry.name.startswith(".") or entry.name == "catalog.toml":
             continue
-        if entry.is_file():
+        if entry.is_file() and not name_is_utf8(entry.name):
+            unsupported[printable_name(entry.name)] = "file name is not valid UTF-8; rename the file to index it"
+        elif entry.is_file():
             unsupported[entry.name] = f"not a seed file type ({Path(entry.name).suffix or 'no suffix'}); ignored"
     return files, unsupported
 
 
 def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
     files, unsupported = _scan(seeds_dir)
+    hashes = {}
+    for name, path in list(files.items()):
+        try:
+            hashes[name] = sha256_file(path)
+        except OSError as error:  # unreadable (permissions) or gone since the listing: skip it, by name
+            del files[name]
+            unsupported[name] = f"cannot read file ({error.strerror or error}); skipped"
     catalog_path = seeds_dir / "catalog.toml"
     plan = _Plan(
         seeds_dir=seeds_dir,
         files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
+        hashes=hashes,
         catalog_sha=sha256_file(catalog_path) if catalog_path.is_file() else None,
         unsupported=unsupported,
     )

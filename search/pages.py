@@ -105,6 +105,79 @@ def _looks_like_utf16(data: bytes) -> str | None:
     return None
 
 
+_ESCAPED = re.compile("[\udc80-\udcff]")  # undecodable bytes, as decoded with errors="surrogateescape"
+# A run of undecodable bytes with at most 16 readable characters between any two of them.
+_DAMAGE = re.compile("[\udc80-\udcff](?:[^\udc80-\udcff]{0,16}[\udc80-\udcff])*")
+MIN_DAMAGED_BLOCK = 16  # undecodable bytes in one run that make it a damaged block, cut out whole
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Is ``data`` UTF-8 with damage, rather than another encoding (GBK) read as UTF-8?
+
+    Valid multi-byte UTF-8 sequences are rare by chance: GBK text read as UTF-8 gives about one valid
+    multi-byte byte for every two invalid ones, random bytes far fewer. A UTF-8 page with a few bad
+    bytes, or with a corrupted block in the middle, has many times more valid ones.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad <= max(8, len(data) // 200):
+        return True
+    # bytes of valid multi-byte characters = all bytes - ASCII bytes - the U+FFFDs' three bytes each
+    valid = len(text.encode("utf-8")) - len(text.encode("ascii", "ignore")) - 3 * bad
+    return valid >= 1.5 * bad
+
+
+def _stray(ch: str) -> bool:
+    """A character next to a damaged block that is probably part of it: not a line break, not CJK."""
+    return ch != "\n" and ch < "\u3000"
+
+
+def _salvage_utf8(data: bytes) -> tuple[str, list[str]]:
+    """Decode damaged UTF-8: isolated bad bytes become U+FFFD; a damaged block (16 or more bad bytes
+    close together, with the stray bytes between them) is cut out and replaced by a paragraph break,
+    so junk never reaches the index while the text before and after it does. Offsets are reported."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    out: list[str] = []
+    replaced: list[tuple[int, int]] = []
+    dropped: list[tuple[int, int]] = []
+    position, byte_position = 0, 0
+    for match in _DAMAGE.finditer(text):
+        start, end = match.start(), match.end()
+        block = len(_ESCAPED.findall(match.group())) >= MIN_DAMAGED_BLOCK
+        if block:
+            # Random bytes that happen to be valid (mostly ASCII) stick to the block's edges: take up
+            # to 16 non-CJK characters on either side with it, never crossing a line break.
+            while start > position and match.start() - start < 16 and _stray(text[start - 1]):
+                start -= 1
+            while end < len(text) and end - match.end() < 16 and _stray(text[end]):
+                end += 1
+        before = text[position:start]
+        out.append(before)
+        byte_position += len(before.encode("utf-8", "surrogateescape"))
+        run = text[start:end]
+        size = len(run.encode("utf-8", "surrogateescape"))
+        if block:
+            out.append("\n\n")
+            dropped.append((byte_position, byte_position + size))
+        else:
+            out.append(_ESCAPED.sub("\ufffd", run))
+            replaced.append((byte_position, byte_position + size))
+        byte_position += size
+        position = end
+    out.append(text[position:])
+    problems = []
+    if replaced:
+        problems.append(_describe_spans(replaced, "utf-8"))
+    for start, end in dropped[:5]:
+        problems.append(
+            f"damaged block of {end - start} bytes (not utf-8) at byte {start}-{end - 1} cut out; "
+            f"text salvaged before byte {start} and from byte {end}"
+        )
+    if len(dropped) > 5:
+        problems.append(f"{len(dropped) - 5} more damaged blocks cut out")
+    return "".join(out), problems
+
+
 def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
     """Decode a seed file's bytes; return ``(text, encoding, problems)``. Never raises.
 
@@ -129,22 +202,36 @@ def decode_bytes(data: bytes) -> tuple[str, str, list[str]]:
         return data.decode("utf-8"), "utf-8", problems
     except UnicodeDecodeError:
         pass
-    utf8_bad = data.decode("utf-8", errors="replace").count("\ufffd")
-    # A UTF-8 page with a few damaged bytes: keep the UTF-8 reading.
-    if utf8_bad <= max(8, len(data) // 200):
-        utf8_spans = _bad_spans(data, "utf-8")
-        problems.append(_describe_spans(utf8_spans, "utf-8"))
-        return data.decode("utf-8", errors="replace"), "utf-8", problems
+    # A UTF-8 page with damaged bytes (a few, or a whole corrupted block): keep the UTF-8 reading.
+    if _mostly_utf8(data):
+        text, salvage_problems = _salvage_utf8(data)
+        return text, "utf-8", problems + salvage_problems
     gb_spans = _bad_spans(data, "gb18030")
     if gb_spans:
         problems.append(_describe_spans(gb_spans, "gb18030"))
     return data.decode("gb18030", errors="replace"), "gb18030", problems
 
 
+# C0 controls but tab and newline, DEL, C1 controls (terminal escapes such as ESC and CSI) and the
+# bidirectional overrides that can make text display in another order than it is stored.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+LONG_LINE_CHARS = 100_000
+
+
 def normalise_newlines(text: str) -> str:
-    """CRLF and CR to LF; drop NULs and other C0 controls except tab and newline."""
+    """CRLF and CR to LF; drop NULs and other control characters except tab and newline."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+    return CONTROL_CHARS.sub("", text)
+
+
+def long_line_problem(text: str) -> str | None:
+    """A line of more than LONG_LINE_CHARS characters (a conversion that lost its line breaks)."""
+    if len(text) <= LONG_LINE_CHARS:
+        return None
+    for number, line in enumerate(text.split("\n"), start=1):
+        if len(line) > LONG_LINE_CHARS:
+            return f"line {number} is {len(line):,} characters long without a line break; indexed as one paragraph"
+    return None
 
 
 def binary_share(text: str) -> float:
@@ -189,9 +276,24 @@ def clean_line(line: str) -> str:
     return line.strip(" \t\u3000\u00a0\ufeff")
 
 
+# An HTML entity written out in the text (``R&amp;D``, ``&lt;b&gt;``): its semicolon is not punctuation.
+_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
+
+
+def without_entities(text: str) -> str:
+    """``text`` with HTML entities written out in it (``R&amp;D``) removed, for judging punctuation."""
+    return _ENTITY.sub("", text) if "&" in text else text
+
+
+def clause_marks(text: str) -> int:
+    """How many clause punctuation marks ``text`` holds (not counting the ``;`` of HTML entities)."""
+    text = without_entities(text)
+    return sum(text.count(ch) for ch in CLAUSE_PUNCT)
+
+
 def is_headline_like(text: str) -> bool:
     """A line without clause punctuation: a headline, kicker, section head or caption title."""
-    return not any(ch in CLAUSE_PUNCT for ch in text)
+    return clause_marks(text) == 0
 
 
 def _is_wrapped_page(blocks: list[list[str]]) -> bool:

@@ -34,6 +34,7 @@ STATE_NAME = "saved_state.json"
 _STATE_LOCK = ".saved_state.lock"
 _KEYS = {"q", "filters", "sort", "limit", "page"}
 _MAX_LIMIT = 1000
+MAX_FILE_BYTES = 1024 * 1024  # a saved-queries file is a few KiB
 _SCAN_PAGE = 200  # page size used to look past already-seen hits in --new-only mode
 
 
@@ -129,7 +130,13 @@ def load_saved_queries(path: str | Path) -> dict[str, SavedQuery]:
     """Read and validate a saved-queries file; raises :class:`SavedQueryError` with a one-line message."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if path.exists() and not path.is_file():  # a directory, a device (/dev/zero), a pipe
+            raise SavedQueryError(f"saved queries file {path} is not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise SavedQueryError(f"saved queries file {path} is larger than {MAX_FILE_BYTES // 1024} KiB; not a saved-queries file")
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise SavedQueryError(f"saved queries file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as error:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from search.analysis import normalize
 from search.matching import Unit, unit_pattern
 
 SNIPPET_CHARS = 120
+SNIPPET_CANDIDATES = 1000  # matches tried as the start of the snippet's passage
 
 
 def highlight_pattern(units: Sequence[Unit]) -> re.Pattern[str] | None:
@@ -64,10 +66,14 @@ def make_snippet(text: str, pattern: re.Pattern[str] | None, size: int = SNIPPET
             start = cut + 1
         return start, min(len(text), start + size)
 
+    # Matches are sorted and do not overlap, so those inside a window are a slice (found by bisection):
+    # linear in the number of matches, not quadratic; and only the first matches are tried as window
+    # starts, so a huge body (a 5 MB page without line breaks) costs a bounded amount per result.
+    starts, ends = [a for a, _b in spans], [b for _a, b in spans]
     best, best_key = (0, 0), (-1, -1)
-    for i in range(len(spans)):
+    for i in range(min(len(spans), SNIPPET_CANDIDATES)):
         s, e = window_at(i)
-        inside = [k for (a, b), k in zip(spans, keys) if a >= s and b <= e]
+        inside = keys[bisect_left(starts, s) : bisect_right(ends, e)]
         key = (len(set(inside)), len(inside))
         if key > best_key:
             best, best_key = (s, e), key

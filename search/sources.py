@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from search.extract import extract_articles, lead_of
 from search.metadata import describe, page_date, parse_iso_date
 from search.model import KINDS, Article
-from search.pages import Page, read_page
+from search.pages import CLAUSE_PUNCT, Page, long_line_problem, read_page
 
 PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -35,15 +36,39 @@ class SeedFileResult:
     skipped: bool = False
 
 
+def name_is_utf8(name: str) -> bool:
+    """Can this file name be stored and shown (is it valid UTF-8, not bytes smuggled in as surrogates)?"""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_name(name: str) -> str:
+    """A file name safe to print in a report or on a terminal: bytes that are not UTF-8 and unprintable
+    characters (newlines, terminal escapes, bidi overrides) written as escapes.
+
+    >>> printable_name("a\\nb\\x1b[2J.txt")
+    'a\\\\nb\\\\x1b[2J.txt'
+    """
+    name = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)
+
+
 def list_seed_files(seeds_dir: Path) -> list[Path]:
-    """Seed files in ``seeds_dir`` (pages and .jsonl exports), sorted by name; hidden files ignored."""
+    """Seed files in ``seeds_dir`` (pages and .jsonl exports), sorted by name; hidden files ignored, and
+    files whose names are not valid UTF-8 (the indexer reports those)."""
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
         return []
     return sorted(
         path
         for path in seeds_dir.iterdir()
-        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in PAGE_SUFFIXES + JSONL_SUFFIXES
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() in PAGE_SUFFIXES + JSONL_SUFFIXES
+        and name_is_utf8(path.name)
     )
 
 
@@ -100,22 +125,34 @@ def articles_from_page(page: Page, catalog_entry: dict[str, Any] | None = None, 
     return articles
 
 
+# Control characters (C0 but tab and newline, DEL, C1) and lone surrogates: a structured export may
+# carry them as JSON escapes ("\\u001b[31m", "\\ud800"), which page decoding never produces.
+_RECORD_JUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _text(value: Any) -> str:
+    """A record's value as clean text: terminal escapes and lone surrogates dropped."""
+    if value is None:
+        return ""
+    return _RECORD_JUNK.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def _string_list(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [part for part in re.split(r"[\s,，、;；]+", value) if part]
+        return [part for part in re.split(r"[\s,，、;；]+", _text(value)) if part]
     if isinstance(value, list):
-        return [str(item) for item in value if item is not None and str(item).strip()]
-    return [str(value)]
+        return [_text(item).strip() for item in value if item is not None and _text(item).strip()]
+    return [_text(value)]
 
 
 def article_from_record(record: dict[str, Any], source: str, position: int, metadata: bool = True) -> Article:
     """Turn one structured record (CMS export) into an Article; missing metadata is inferred
     (unless ``metadata=False``, see :func:`articles_from_page`)."""
-    title = str(record.get("title") or "").strip()
-    body = str(record.get("body") or record.get("text") or "").strip()
-    raw_id = str(record.get("id") or "")
+    title = _text(record.get("title") or "").strip()
+    body = _text(record.get("body") or record.get("text") or "").strip()
+    raw_id = _text(record.get("id") or "")
     article_id = raw_id if _SAFE_ID.match(raw_id) else hashlib.sha1(f"{source}\n{position}\n{raw_id}\n{title}\n{body}".encode()).hexdigest()[:16]
     date, year, month = parse_iso_date(record.get("date"))
     kind = record.get("kind") if record.get("kind") in KINDS else "feature"
@@ -124,10 +161,10 @@ def article_from_record(record: dict[str, Any], source: str, position: int, meta
         source=source,
         position=position,
         title=title,
-        kicker=str(record.get("kicker") or ""),
-        subtitle=str(record.get("subtitle") or ""),
+        kicker=_text(record.get("kicker") or ""),
+        subtitle=_text(record.get("subtitle") or ""),
         body=body,
-        lead=str(record.get("lead") or "") or lead_of(body),
+        lead=_text(record.get("lead") or "") or lead_of(body),
         reporters=_string_list(record.get("reporters")),
         correspondents=_string_list(record.get("correspondents")),
         photographers=_string_list(record.get("photographers")),
@@ -139,9 +176,9 @@ def article_from_record(record: dict[str, Any], source: str, position: int, meta
         date=date,
         year=year,
         month=month,
-        section=str(record["section"]) if record.get("section") else None,
-        paper=str(record["paper"]) if record.get("paper") else None,
-        page=str(record["page"]) if record.get("page") else None,
+        section=_text(record["section"]) or None if record.get("section") else None,
+        paper=_text(record["paper"]) or None if record.get("paper") else None,
+        page=_text(record["page"]) or None if record.get("page") else None,
         chars=len(body),
     )
     if metadata:
@@ -163,10 +200,17 @@ def read_jsonl(path: Path, metadata: bool = True) -> SeedFileResult:
         except json.JSONDecodeError as error:
             result.problems.append(f"line {number}: not valid JSON ({error.msg}); skipped")
             continue
+        except (ValueError, RecursionError) as error:  # nested too deep, number too long...
+            result.problems.append(f"line {number}: not usable JSON ({type(error).__name__}); skipped")
+            continue
         if not isinstance(record, dict) or not (record.get("body") or record.get("text") or record.get("title")):
             result.problems.append(f"line {number}: no title or body; skipped")
             continue
-        article = article_from_record(record, path.name, len(result.articles) + 1, metadata)
+        try:
+            article = article_from_record(record, path.name, len(result.articles) + 1, metadata)
+        except Exception as error:  # noqa: BLE001 - one odd record must not cost the file's others
+            result.problems.append(f"line {number}: unusable record ({type(error).__name__}); skipped")
+            continue
         if article.id in seen:
             result.problems.append(f"line {number}: duplicate id {article.id!r}; skipped")
             continue
@@ -197,10 +241,18 @@ def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None, meta
             result.skipped = True
             result.problems = ["binary or undecodable content; skipped"]
             return result
+        long_line = long_line_problem(page.text)
+        if long_line:
+            result.problems.append(long_line)
         result.articles = articles_from_page(page, catalog_entry, metadata)
         if not result.articles:
             result.skipped = True
             result.problems.append("no article text found; skipped")
+        elif not any(ch in CLAUSE_PUNCT for ch in page.text):
+            count = len(result.articles)
+            result.problems.append(
+                f"only headline-like lines, no running text; indexed as {count} article{'s' if count != 1 else ''} of headlines"
+            )
         return result
     except OSError as error:
         return SeedFileResult(source=path.name, problems=[f"cannot read file: {error.strerror or error}"], skipped=True)

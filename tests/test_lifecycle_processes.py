@@ -65,8 +65,11 @@ def write_pages(seeds: Path, numbers: range, edition: str = "") -> None:
 
 
 def indexed_ids(index_dir: Path) -> set[str]:
+    """The indexed ids; also checks that none is indexed twice (a set alone would hide a duplicate)."""
     with Archive.open(index_dir) as archive:
-        return {article.id for article in archive.export()}
+        ids = [article.id for article in archive.export()]
+        assert len(ids) == len(set(ids)) == archive.stats()["articles"]
+        return set(ids)
 
 
 def timed_build(seeds: Path, index_dir: Path, *args: str) -> float:
