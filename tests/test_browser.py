@@ -4,7 +4,8 @@ Starts ``python -m search serve`` (waitress) on a free port over an index built 
 temporary directory, then uses the site as a person would: type a query (with suggestions), see
 highlighted results, select a facet and watch counts and results change, remove the filter chip, open an
 article, go back. Also: the page without JavaScript, the layout at 375 px, no CSP violations. Saves
-screenshots to docs/screenshots/ (search-1280.png, search-375.png, article-1280.png).
+screenshots (search-1280.png, search-375.png, article-1280.png) to tests/artifacts/screenshots/, or to
+$NEWSEARCH_SCREENSHOT_DIR: ``NEWSEARCH_SCREENSHOT_DIR=docs/screenshots`` refreshes the README's.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from search.api import rebuild
 from tests.conftest import REPO_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("NEWSEARCH_SCREENSHOT_DIR") or REPO_ROOT / "tests" / "artifacts" / "screenshots")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = [
