@@ -9,14 +9,17 @@ from search.model import Article
 from search.sources import list_seed_files, read_seed_file
 
 
-def write_corpus_seeds(target: Path, corpus: Path | None, repeat: int, seeds: Path) -> int:
+def write_corpus_seeds(target: Path, corpus: Path | None, repeat: int, seeds: Path, with_seeds: bool = False) -> int:
     """Fill ``target`` with seed files for the benchmark; return the number of source records.
 
     Without a corpus the seed pages are copied ``repeat`` times (renamed so each copy is a new page).
     With a .jsonl corpus, ``repeat`` copies are written as .jsonl seed files of 1,000 records each, ids
-    suffixed ``-rN`` so that every copy is a distinct article.
+    suffixed ``-rN`` so that every copy is a distinct article; ``with_seeds`` adds the seed pages.
     """
     target.mkdir(parents=True, exist_ok=True)
+    if corpus is not None and with_seeds:
+        for page in list_seed_files(seeds):
+            (target / page.name).write_bytes(page.read_bytes())
     if corpus is None:
         count = 0
         for copy in range(repeat):

@@ -60,6 +60,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def machine() -> str:
+    """CPU model, cores and Python version of this machine (for the figures' record)."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model} · {os.cpu_count()} cores · Python {platform.python_version()}"
+
+
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -138,6 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, help="a .jsonl corpus (default: the seed pages)")
     parser.add_argument("--repeat", type=int, default=1, help="copies of the corpus, with distinct ids")
+    parser.add_argument("--with-seeds", action="store_true", help="index the seed pages beside the corpus")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the query list")
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain approach (slow on large corpora)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
@@ -149,9 +163,10 @@ def main(argv: list[str] | None = None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="newsearch-bench-"))
     try:
         seeds_dir, index_dir = work / "seeds", work / "index"
-        write_corpus_seeds(seeds_dir, args.corpus, args.repeat, REPO / "seeds")
-        figures: dict = {"machine": f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}",
-                         "corpus": str(args.corpus or "seeds"), "repeat": args.repeat}
+        write_corpus_seeds(seeds_dir, args.corpus, args.repeat, REPO / "seeds", args.with_seeds)
+        corpus_name = str(args.corpus or "seeds") + (" + seeds" if args.corpus and args.with_seeds else "")
+        figures: dict = {"machine": machine(),
+                         "corpus": corpus_name, "repeat": args.repeat}
 
         started = time.perf_counter()
         report = rebuild(seeds_dir, index_dir, full=True)

@@ -29,6 +29,9 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +49,8 @@ WEIGHTS = {"title": 3.0, "body": 1.0, "fragment": 0.5, "proximity": 1.5}
 BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults
 #: The best-scored documents get a proximity bonus (Elasticsearch calls this a rescore window).
 RESCORE_WINDOW = 100
+#: Whole-archive unit matches kept per searcher (~9 bytes a document each: 64 take 29 MB at 50,000).
+SHARED_MATCHES = 64
 _MAX_SPANS = 1000  # occurrences of a unit considered for proximity (a huge page has thousands)
 #: Above this share of the archive, counting inside candidate documents one by one costs more than
 #: scanning the whole text once.
@@ -114,7 +119,8 @@ class Matcher:
             "body": max(1.0, float(table.body_len.mean())) if table.size else 1.0,
         }
         self.lengths = {"title": table.head_len.astype(np.float64), "body": table.body_len.astype(np.float64)}
-        self.matches: dict[Unit, UnitMatch] = {}
+        self.matches: dict[Unit, UnitMatch] = {}  # this query's
+        self.shared = _shared_matches(searcher)  # whole-archive matches, kept per searcher
 
     # -- the boolean structure ----------------------------------------------------------------
 
@@ -174,15 +180,22 @@ class Matcher:
     # -- one unit ------------------------------------------------------------------------------
 
     def unit(self, unit: Unit, candidates: np.ndarray | None) -> UnitMatch:
-        """Match one unit; fragment scans are limited to ``candidates`` rows when given."""
+        """Match one unit. With few ``candidates`` rows, the fragment scan counts inside those only
+        (the match is then only valid there); otherwise it covers the whole archive, and the match is
+        kept for later queries on this searcher (pagination, facet clicks, alternatives)."""
         if unit in self.matches:
             return self.matches[unit]
-        if unit.scope in ("reporter", "place"):
-            fieldname = "byline" if unit.scope == "reporter" else "place"
-            docs = self.table.mask(self.searcher.docs_for_query(wq.Prefix(fieldname, unit.text.replace(" ", ""))))
-            match = UnitMatch(docs, np.zeros(self.size))
-        else:
-            match = self._text_unit(unit, candidates)
+        restricted = candidates is not None and candidates.sum() <= _RESTRICTED_SCAN_SHARE * self.size
+        match = None if restricted else self.shared.get(unit)
+        if match is None:
+            if unit.scope in ("reporter", "place"):
+                fieldname = "byline" if unit.scope == "reporter" else "place"
+                docs = self.table.mask(self.searcher.docs_for_query(wq.Prefix(fieldname, unit.text.replace(" ", ""))))
+                match = UnitMatch(docs, np.zeros(self.size))
+            else:
+                match = self._text_unit(unit, candidates if restricted else None)
+            if not restricted:
+                self.shared.put(unit, match)
         self.matches[unit] = match
         return match
 
@@ -248,9 +261,7 @@ class Matcher:
             def confirm(text: bytes) -> int:
                 return len(pattern.findall(text.decode("utf-8", "replace")))
 
-        docnums = None
-        if candidates is not None and candidates.sum() <= _RESTRICTED_SCAN_SHARE * self.size:
-            docnums = self.table.docnums[candidates].tolist()
+        docnums = self.table.docnums[candidates].tolist() if candidates is not None else None
         found = self.table.text.occurrences(needle, docnums, unit.scope == "title", confirm)
         if found:
             rows = self.table.row_of[np.fromiter(found.keys(), dtype=np.int64, count=len(found))]
@@ -258,10 +269,41 @@ class Matcher:
             live = rows >= 0
             head[rows[live]] = hits[live, 0]
             body[rows[live]] = hits[live, 1]
-        if candidates is not None:
-            head[~candidates] = 0
-            body[~candidates] = 0
         return head, body
+
+
+class _MatchCache:
+    """The last :data:`SHARED_MATCHES` whole-archive unit matches of one searcher (LRU, thread-safe)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[Unit, UnitMatch] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, unit: Unit) -> UnitMatch | None:
+        with self._lock:
+            match = self._items.get(unit)
+            if match is not None:
+                self._items.move_to_end(unit)
+            return match
+
+    def put(self, unit: Unit, match: UnitMatch) -> None:
+        with self._lock:
+            self._items[unit] = match
+            self._items.move_to_end(unit)
+            while len(self._items) > SHARED_MATCHES:
+                self._items.popitem(last=False)
+
+
+_caches: "weakref.WeakKeyDictionary[Any, _MatchCache]" = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _shared_matches(searcher: Any) -> _MatchCache:
+    with _caches_lock:
+        cache = _caches.get(searcher)
+        if cache is None:
+            cache = _caches[searcher] = _MatchCache()
+        return cache
 
 
 @dataclass

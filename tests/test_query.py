@@ -359,3 +359,11 @@ def test_words_standing_together_rank_above_the_same_words_far_apart(tmp_path: P
         result = run_search(s, "银行 园区")
         assert ids(result) == ["near", "far"]  # the older article wins on proximity, not on date
         assert result["results"][0]["score"] > result["results"][1]["score"]
+
+
+def test_repeating_a_query_gives_the_same_scores_whatever_ran_before(searcher: Any) -> None:
+    """Whole-archive unit matches are kept per searcher; scores must not depend on what was cached."""
+    first = run_search(searcher, "高新区 发展", limit=20)["results"]
+    for other in ("发展", "高新区", "高新区 -发展", "发展 OR 开门红"):
+        run_search(searcher, other)
+    assert run_search(searcher, "高新区 发展", limit=20)["results"] == first
