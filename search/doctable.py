@@ -32,7 +32,7 @@ import weakref
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -261,19 +261,32 @@ class _SegmentData:
     text: SegmentText
 
 
+T = TypeVar("T")
+
+
+class PerSearcher(Generic[T]):
+    """One value per open searcher, made on first use and forgotten with the searcher (thread-safe)."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._values: "weakref.WeakKeyDictionary[Any, T]" = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def __call__(self, searcher: Any) -> T:
+        with self._lock:
+            value = self._values.get(searcher)
+            if value is None:
+                value = self._values[searcher] = self._make(searcher)
+            return value
+
+
 _segment_cache: dict[str, _SegmentData] = {}
 _segment_cache_lock = threading.Lock()
-_tables: "weakref.WeakKeyDictionary[Any, DocTable]" = weakref.WeakKeyDictionary()
-_tables_lock = threading.Lock()
 
 
 def doc_table(searcher: Any) -> DocTable:
     """The :class:`DocTable` of this searcher, built on first use and cached while it lives."""
-    with _tables_lock:
-        table = _tables.get(searcher)
-        if table is None:
-            table = _tables[searcher] = _build(searcher)
-    return table
+    return _tables(searcher)
 
 
 def _build(searcher: Any) -> DocTable:
@@ -314,6 +327,9 @@ def _build(searcher: Any) -> DocTable:
         head_len=np.maximum(heads - starts, 0)[live],
         body_len=np.maximum(ends - heads - len(FULLTEXT_SEPARATOR), 0)[live],
     )
+
+
+_tables = PerSearcher(_build)
 
 
 def _live_docnums(reader: Any) -> np.ndarray:

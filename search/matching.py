@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 import re
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import CJK_RUN, word_list
-from search.doctable import DocTable, term_postings
+from search.doctable import DocTable, PerSearcher, term_postings
 
 #: Query-time weights: a headline hit outweighs body hits (chosen on the judged set with
 #: ``python -m search.evaluation --grid``); characters of a unit found anywhere score like a word
@@ -294,16 +293,7 @@ class _MatchCache:
                 self._items.popitem(last=False)
 
 
-_caches: "weakref.WeakKeyDictionary[Any, _MatchCache]" = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
-def _shared_matches(searcher: Any) -> _MatchCache:
-    with _caches_lock:
-        cache = _caches.get(searcher)
-        if cache is None:
-            cache = _caches[searcher] = _MatchCache()
-        return cache
+_shared_matches = PerSearcher(lambda _searcher: _MatchCache())
 
 
 @dataclass
