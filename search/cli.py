@@ -113,7 +113,9 @@ def _check_index_target(index_dir: Path, seeds_dir: Path) -> None:
         return  # a new directory, created by the index run (which reports a path it cannot create)
     except OSError as error:
         raise click.ClickException(f"cannot read the index directory {index_dir}: {error.strerror or error}") from None
-    if names and not any(_INDEX_ENTRIES.match(name) for name in names):
+    # Hidden files other than ours (a repository's .gitkeep placeholder, .DS_Store) do not count.
+    others = [name for name in names if not name.startswith(".") and not _INDEX_ENTRIES.match(name)]
+    if others and not any(_INDEX_ENTRIES.match(name) for name in names):
         raise click.ClickException(
             f"{index_dir} is not an index directory (it holds {_names(names, 3)}); give --index a new or empty directory"
         )

@@ -39,11 +39,14 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A working directory with ./seeds and a built ./index_data (the CLI defaults)."""
+    """A working directory laid out as a fresh clone (./seeds, ./index_data holding only the
+    repository's .gitkeep placeholder), then indexed with the CLI defaults."""
     import shutil
 
     root = tmp_path_factory.mktemp("cli")
     shutil.copytree(REPO_ROOT / "seeds", root / "seeds")
+    (root / "index_data").mkdir()
+    (root / "index_data" / ".gitkeep").write_bytes(b"")
     result = newsearch("index", cwd=root)
     assert result.returncode == 0, result.stderr
     return root
@@ -235,3 +238,15 @@ def test_serve_builds_a_missing_index_then_serves_with_waitress(seeds_dir, tmp_p
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert "no index in" in err and "building it" in err
+
+
+def test_a_fresh_clone_indexes_and_exports_the_21_seed_articles(workdir):
+    exported = newsearch("export", "--format", "jsonl", cwd=workdir)
+    assert exported.returncode == 0, exported.stderr
+    articles = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert len(articles) == 21
+    design_fields = {"id", "source", "position", "title", "kicker", "subtitle", "body", "lead", "reporters",
+                     "correspondents", "photographers", "places", "people", "orgs", "keywords", "kind", "date",
+                     "year", "month", "section", "chars"}  # fmt: skip
+    assert all(design_fields <= article.keys() for article in articles)
+    assert sorted(a["kind"] for a in articles).count("photo") == 2
