@@ -218,19 +218,19 @@ def evaluate(
     articles: list[Article] | None = None,
 ) -> Report:
     """Build a temporary index from ``seeds_dir`` and measure it (optionally with other ``weights``)."""
-    from search import matching as query  # the ranking weights live there
+    from search import matching
 
     articles = articles if articles is not None else load_seed_articles(seeds_dir)
-    saved = dict(query.WEIGHTS)
-    query.WEIGHTS.update(weights or {})
+    saved = dict(matching.WEIGHTS)
+    matching.WEIGHTS.update(weights or {})
     try:
         with temporary_index(articles) as searcher:
             outcomes = judge(searcher, articles, load_judged())
             sample = sample_fragments(articles, fragments, rng_seed) if fragments else []
             missed = fragment_misses(searcher, sample)
     finally:
-        query.WEIGHTS.clear()
-        query.WEIGHTS.update(saved)
+        matching.WEIGHTS.clear()
+        matching.WEIGHTS.update(saved)
     return Report(outcomes, len(sample), missed)
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import CJK_RUN, word_list
-from search.doctable import DocTable, PerSearcher, term_postings
+from search.doctable import DocTable, PerSearcher, doc_table, term_postings
 
 #: Query-time weights: a headline hit outweighs body hits (chosen on the judged set with
 #: ``python -m search.evaluation --grid``); characters of a unit found anywhere score like a word
@@ -95,9 +95,19 @@ def unit_pattern(unit: Unit) -> re.Pattern[str]:
     return re.compile(r"\W*".join(parts))
 
 
-def _bm25(tf: np.ndarray, length: np.ndarray, average: float, idf: float) -> np.ndarray:
-    norm = BM25_K1 * ((1 - BM25_B) + BM25_B * length / average)
+def _bm25(tf: np.ndarray, norm: np.ndarray, idf: float) -> np.ndarray:
+    """BM25 of term frequencies ``tf``, given each row's length norm (:func:`_length_norms`)."""
     return idf * tf * (BM25_K1 + 1) / (tf + norm)
+
+
+def _length_norms(table: DocTable) -> dict[str, np.ndarray]:
+    """BM25's ``k1 * (1 - b + b * length / average length)`` per row, for headline and body: they
+    depend on the table only, so they are computed once per searcher, not per query or word."""
+    norms = {}
+    for name, lengths in (("title", table.head_len), ("body", table.body_len)):
+        average = max(1.0, float(lengths.mean())) if len(lengths) else 1.0
+        norms[name] = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths.astype(np.float64) / average)
+    return norms
 
 
 def _idf(doc_count: int, doc_frequency: int) -> float:
@@ -113,11 +123,7 @@ class Matcher:
         self.table = table
         self.size = table.size
         self.count = max(1, table.size)
-        self.averages = {
-            "title": max(1.0, float(table.head_len.mean())) if table.size else 1.0,
-            "body": max(1.0, float(table.body_len.mean())) if table.size else 1.0,
-        }
-        self.lengths = {"title": table.head_len.astype(np.float64), "body": table.body_len.astype(np.float64)}
+        self.norms = _norms(searcher)
         self.matches: dict[Unit, UnitMatch] = {}  # this query's
         self.shared = _shared_matches(searcher)  # whole-archive matches, kept per searcher
 
@@ -221,9 +227,9 @@ class Matcher:
             found = (head_hits > 0) | (body_hits > 0)
             docs |= found
             idf = _idf(self.count, int(found.sum()))
-            fragment = WEIGHTS["title"] * _bm25(head_hits, self.lengths["title"], self.averages["title"], idf)
+            fragment = WEIGHTS["title"] * _bm25(head_hits, self.norms["title"], idf)
             if unit.scope != "title":
-                fragment += WEIGHTS["body"] * _bm25(body_hits, self.lengths["body"], self.averages["body"], idf)
+                fragment += WEIGHTS["body"] * _bm25(body_hits, self.norms["body"], idf)
             score += WEIGHTS["fragment"] * fragment
         return UnitMatch(docs, score)
 
@@ -241,7 +247,7 @@ class Matcher:
             present &= has
             tf = np.zeros(self.size, dtype=np.float64)
             tf[rows] = weights
-            score += _bm25(tf, self.lengths[fieldname], self.averages[fieldname], _idf(self.count, len(rows)))
+            score += _bm25(tf, self.norms[fieldname], _idf(self.count, len(rows)))
         return present, score
 
     def _occurrences(self, unit: Unit, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -294,6 +300,7 @@ class _MatchCache:
 
 
 _shared_matches = PerSearcher(lambda _searcher: _MatchCache())
+_norms = PerSearcher(lambda searcher: _length_norms(doc_table(searcher)))
 
 
 @dataclass

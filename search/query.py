@@ -17,6 +17,7 @@ Everything per document is read in bulk from the searcher's :class:`~search.doct
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -235,8 +236,7 @@ def run_search(
     results: list[dict[str, Any]] = []
     if offset < len(rows):
         scores = matcher.scores(parsed.positive) if sort == "relevance" else None
-        rescore = lambda window: matcher.proximity(parsed.positive, window)  # noqa: E731
-        ranking = rank(table, rows, scores, sort, offset + limit, rescore)
+        ranking = rank(table, rows, scores, sort, offset + limit, functools.partial(matcher.proximity, parsed.positive))
         pattern = highlight_pattern(parsed.positive)
         hits = zip(ranking.rows[offset:].tolist(), ranking.scores[offset:].tolist())
         results = [_row(searcher, int(table.docnums[row]), score, pattern) for row, score in hits]

@@ -18,7 +18,7 @@ from typing import Any
 from search.extract import extract_articles, lead_of
 from search.metadata import describe, page_date, parse_iso_date
 from search.model import KINDS, Article
-from search.pages import CLAUSE_PUNCT, Page, long_line_problem, read_page
+from search.pages import CLAUSE_PUNCT, Page, long_line_problem, normalise_newlines, read_page
 
 PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -125,16 +125,17 @@ def articles_from_page(page: Page, catalog_entry: dict[str, Any] | None = None, 
     return articles
 
 
-# Control characters (C0 but tab and newline, DEL, C1) and lone surrogates: a structured export may
-# carry them as JSON escapes ("\\u001b[31m", "\\ud800"), which page decoding never produces.
-_RECORD_JUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# A structured export may carry lone surrogates as JSON escapes ("\\ud800"), which page decoding
+# never produces.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _text(value: Any) -> str:
-    """A record's value as clean text: terminal escapes and lone surrogates dropped."""
+    """A record's value as clean text, as a page's would be: newlines normalised, control characters
+    (terminal escapes, bidi overrides) and lone surrogates dropped."""
     if value is None:
         return ""
-    return _RECORD_JUNK.sub("", str(value).replace("\r\n", "\n").replace("\r", "\n"))
+    return _SURROGATES.sub("", normalise_newlines(str(value)))
 
 
 def _string_list(value: Any) -> list[str]:
