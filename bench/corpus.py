@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from search.model import Article
-from search.sources import list_seed_files, read_seed_file
+from search.ingest.sources import list_seed_files, read_seed_file
 
 
 def write_corpus_seeds(target: Path, corpus: Path | None, repeat: int, seeds: Path, with_seeds: bool = False) -> int:

@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 
-    from search.indexer import rebuild
+    from search.engines.embedded.indexer import rebuild
 
     work = Path(tempfile.mkdtemp(prefix="newsearch-bench-"))
     try:

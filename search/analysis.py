@@ -12,11 +12,12 @@ One chain on both sides, so a query finds what the index holds:
    One mode, precise, for every word field and for queries: no overlapping sub-words on either side.
 
 Recall of fragments the segmenter did not cut out (``微企`` in 小微/企业) does not use tokens at all:
-the schema keeps each document's normalised text in a column and the query scans it (see
-``search.query``), so what counts as a fragment match is exactly "occurs in the normalised text".
+the embedded engine keeps each document's normalised text in a column and scans it (see
+:mod:`search.engines.embedded.matching`), so what counts as a fragment match is exactly "occurs in
+the normalised text".
 
-:class:`WordTokenizer` wraps :func:`words` for Whoosh and honours the tokenizer contract
-(``positions``, ``chars``, ``start_pos``, ``start_char``, ``mode``; one reused ``Token``).
+Nothing here knows an engine: the embedded engine wraps :func:`words` in a Whoosh tokenizer
+(:mod:`search.engines.embedded.tokenizer`).
 """
 
 from __future__ import annotations
@@ -24,14 +25,13 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 # Bump on any change to normalisation, segmentation, the dictionary or the schema's use of them: the indexer
 # compares it with the index's and rebuilds instead of mixing tokens.
-ANALYSIS_VERSION = "newsearch-analysis-7"
+ANALYSIS_VERSION = "newsearch-analysis-8"
 
 # Chinese characters (CJK unified ideographs, extensions A–F, compatibility ideographs, 〇).
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -193,59 +193,3 @@ def word_counts(normalized: str) -> dict[str, int]:
 def is_cjk(text: str) -> bool:
     """True if ``text`` is one run of Chinese characters."""
     return bool(text) and CJK_RUN.fullmatch(text) is not None
-
-
-# -- Whoosh tokenizers -------------------------------------------------------------------------
-# Built on first use: the indexer reads ANALYSIS_VERSION on its no-change fast path without Whoosh.
-
-
-@lru_cache(maxsize=1)
-def _tokenizer_class() -> type:
-    from whoosh.analysis import Token, Tokenizer
-
-    class WordTokenizer(Tokenizer):  # type: ignore[misc]
-        """Whoosh tokenizer: normalised jieba precise-mode words with true positions and offsets."""
-
-        def __call__(
-            self,
-            value: str,
-            positions: bool = False,
-            chars: bool = False,
-            keeporiginal: bool = False,
-            removestops: bool = True,
-            start_pos: int = 0,
-            start_char: int = 0,
-            mode: str = "",
-            **kwargs: Any,
-        ) -> Iterator[Token]:
-            token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-            for word, pos, start, end in words(value):
-                token.text = word
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[start:end]
-                if positions:
-                    token.pos = start_pos + pos
-                if chars:
-                    token.startchar = start_char + start
-                    token.endchar = start_char + end
-                yield token
-
-    # Schemas are pickled into the index: name the classes as this module's attributes (served by
-    # the module __getattr__ below) so pickle finds these very objects again.
-    WordTokenizer.__module__ = __name__
-    WordTokenizer.__qualname__ = WordTokenizer.__name__
-    return WordTokenizer
-
-
-def __getattr__(name: str) -> Any:
-    """``WordTokenizer``: the Whoosh tokenizer class, created on first use."""
-    if name == "WordTokenizer":
-        return _tokenizer_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def word_analyzer() -> Any:
-    """The analyzer of the word fields (title, lead, body): normalisation and segmentation in one."""
-    return _tokenizer_class()()

@@ -5,33 +5,25 @@
     >>> response = archive.search("小微企业 融资", filters={"year": ["2024"]})   # doctest: +SKIP
     >>> [hit.title for hit in response.results]                     # doctest: +SKIP
 
-One Whoosh searcher is cached per Archive and refreshed only when the index changed (a stat of the
-pointer file and a directory listing per call), so a long-running server sees a rebuilt index without a
-restart. Whoosh searchers are not safe to share between threads (they hold file positions and caches),
-so calls are serialised by a lock; the search itself is short and the GIL would serialise most of it anyway.
+An Archive holds one engine (:mod:`search.engines`; the embedded Whoosh index by default) and turns
+its plain-data answers into typed results. It is the only door to an engine: ``web/`` and the CLI
+never reach past it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from search.indexer import (
-    MANIFEST_NAME,
-    POINTER_NAME,
-    BuildReport,
-    Progress,
-    read_json,
-    read_pointer,
-)
-from search.indexer import rebuild as _rebuild
+from search.engines import open_engine
+from search.engines.base import BuildError, BuildReport, Engine, IndexMissing, Progress
+from search.engines.embedded.indexer import index_exists
+from search.engines.embedded.indexer import rebuild as _rebuild
+from search.query.filters import QueryError
+from search.query.language import highlight_terms
 from search.model import Article
 
 __all__ = [
@@ -44,31 +36,12 @@ __all__ = [
     "rebuild",
     "index_exists",
     "normalize_filters",
+    "BuildError",
+    "BuildReport",
 ]
 
-#: Same function as :func:`search.indexer.rebuild`, re-exported for scripts.
+#: Incremental (or ``full=True``) build of the embedded index: ``rebuild(seeds_dir, index_dir)``.
 rebuild = _rebuild
-
-_OPEN_RETRIES = 5  # a full rebuild may switch generations between reading the pointer and opening
-
-
-def __getattr__(name: str) -> Any:
-    # ``search.api.QueryError`` without importing the engine when the module is imported (PEP 562):
-    # the CLI imports this module for every command, including ``--help``.
-    if name == "QueryError":
-        from search.query import QueryError
-
-        return QueryError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class IndexMissing(FileNotFoundError):
-    """There is no searchable index in the directory (never built, or deleted)."""
-
-    def __init__(self, index_dir: str | Path) -> None:
-        super().__init__(f"no index in {index_dir}: run `newsearch index` first")
-        self.index_dir = str(index_dir)
-
 
 # ---------------------------------------------------------------------------------------------
 # Typed results
@@ -199,95 +172,30 @@ def normalize_filters(filters: Mapping[str, Any] | None) -> dict[str, list[str]]
 
 
 class Archive:
-    """A searchable index directory. Thread-safe; cheap to keep open for a process's lifetime."""
+    """A searchable archive over one engine. Thread-safe; cheap to keep open for a process's lifetime.
 
-    def __init__(self, index_dir: str | Path) -> None:
-        self.index_dir = Path(index_dir)
-        self._lock = threading.RLock()
-        self._searcher: Any = None
-        self._stamp: tuple[int, int, int] | None = None
-        self._gen_dir: Path | None = None
-        self._terms_cache: tuple[Any, int] | None = None
+    ``Archive(index_dir)`` is the embedded index in that directory; ``Archive(engine=...)`` any
+    :class:`~search.engines.base.Engine`.
+    """
+
+    def __init__(self, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> None:
+        self.engine: Engine = engine if engine is not None else open_engine("embedded", index_dir=index_dir or "index_data")
 
     @classmethod
-    def open(cls, index_dir: str | Path) -> "Archive":
-        """Open the index in ``index_dir``; raises :class:`IndexMissing` if there is none."""
-        archive = cls(index_dir)
-        with archive._using():
-            pass
+    def open(cls, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> "Archive":
+        """Open an archive and check it can be searched; raises :class:`IndexMissing` if there is no index."""
+        archive = cls(index_dir, engine=engine)
+        archive.engine.check()
         return archive
 
-    # -- searcher cache ---------------------------------------------------------------------
-
-    def _pointer_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.index_dir / POINTER_NAME)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-    def _close_searcher(self) -> None:
-        if self._searcher is not None:
-            try:
-                self._searcher.close()
-            except Exception:  # noqa: BLE001 - its files may already be gone
-                pass
-        self._searcher, self._stamp, self._gen_dir = None, None, None
-
-    def _open_searcher(self) -> None:
-        from whoosh import index as whoosh_index
-        from whoosh.index import EmptyIndexError
-
-        last_error: Exception | None = None
-        for attempt in range(_OPEN_RETRIES):
-            stamp = self._pointer_stamp()
-            pointer = read_pointer(self.index_dir)
-            if stamp is None or pointer is None:
-                raise IndexMissing(self.index_dir)
-            gen_dir = self.index_dir / pointer["generation"]
-            try:
-                ix = whoosh_index.open_dir(str(gen_dir))
-                self._searcher = ix.searcher()
-            except (OSError, EmptyIndexError) as error:
-                # The pointer moved (or the index is being deleted) while we were opening: look again.
-                last_error = error
-                time.sleep(0.05 * (attempt + 1))
-                continue
-            self._stamp, self._gen_dir = stamp, gen_dir
-            return
-        raise IndexMissing(self.index_dir) from last_error
-
-    def _fresh_searcher(self) -> Any:
-        """The cached searcher, reopened or refreshed if the index changed since the last call."""
-        stamp = self._pointer_stamp()
-        if stamp is None:
-            self._close_searcher()
-            raise IndexMissing(self.index_dir)
-        if self._searcher is None or stamp != self._stamp:
-            self._close_searcher()  # a full rebuild switched generations (or the index was recreated)
-            self._open_searcher()
-        else:
-            from whoosh.index import IndexError as WhooshIndexError
-
-            try:
-                if not self._searcher.up_to_date():
-                    self._searcher = self._searcher.refresh()  # an incremental run committed
-            except (OSError, ValueError, WhooshIndexError):
-                # Its directory vanished (EmptyIndexError: no TOC left) or a TOC was replaced mid-read:
-                # open again from the pointer, which raises IndexMissing if nothing is left to open.
-                self._close_searcher()
-                self._open_searcher()
-        return self._searcher
-
-    @contextmanager
-    def _using(self) -> Iterator[Any]:
-        with self._lock:
-            yield self._fresh_searcher()
+    @property
+    def index_dir(self) -> Path:
+        """Where the archive keeps its local state (the index directory of the embedded engine)."""
+        return self.engine.state_dir
 
     def close(self) -> None:
-        """Release the cached searcher (the Archive reopens it if used again)."""
-        with self._lock:
-            self._close_searcher()
+        """Release what the engine holds open (it is reopened if the Archive is used again)."""
+        self.engine.close()
 
     def __enter__(self) -> "Archive":
         return self
@@ -305,114 +213,41 @@ class Archive:
         page: int = 1,
         limit: int = 10,
     ) -> SearchResponse:
-        """Run a query (DESIGN §8 syntax) with facet filters; raises ``search.query.QueryError``."""
-        from search.query import run_search
-
-        with self._using() as searcher:
-            data = run_search(searcher, q, filters=normalize_filters(filters), sort=sort, page=page, limit=limit)
+        """Run a query (see :mod:`search.query.language`) with facet filters; raises :class:`QueryError`."""
+        data = self.engine.search(q, filters=normalize_filters(filters), sort=sort, page=page, limit=limit, facet_size=10)
         return SearchResponse.from_dict(data)
 
     def article(self, article_id: str) -> Article | None:
         """The article with this id, or None."""
-        from search.query import get_article
-
         if _SURROGATES.search(article_id or ""):
             return None  # not text any id could be made of
-        with self._using() as searcher:
-            return get_article(searcher, article_id)
+        return self.engine.article(article_id)
 
     def related(self, article_id: str, limit: int = 5) -> list[SearchHit]:
         """Articles like this one (result-row shape); empty if the id is unknown."""
-        from search.query import related_articles
-
         if _SURROGATES.search(article_id or ""):
             return []
-        with self._using() as searcher:
-            rows = related_articles(searcher, article_id, limit=limit)
-        return [SearchHit.from_dict(row) for row in rows]
+        return [SearchHit.from_dict(row) for row in self.engine.related(article_id, limit=limit)]
 
     def suggest(self, prefix: str, limit: int = 8) -> list[dict[str, str]]:
         """Completions for a typed prefix: ``[{"text", "type"}]``."""
-        from search.query import suggest
-
-        with self._using() as searcher:
-            return suggest(searcher, prefix, limit=limit)
+        return self.engine.suggest(prefix, limit=limit)
 
     def highlight_terms(self, q: str) -> list[str]:
         """The words and fragments of ``q`` to mark in an article page."""
-        from search.query import highlight_terms
-
-        with self._using() as searcher:
-            return highlight_terms(searcher, q)
+        self.engine.check()
+        return highlight_terms(q)
 
     def export(self) -> Iterator[Article]:
-        """Every indexed article, all fields, from one consistent snapshot of the index.
-
-        Uses its own searcher so a long export neither blocks searches nor is disturbed by a refresh.
-        """
-        from whoosh import index as whoosh_index
-
-        from search.query import iter_articles
-
-        with self._lock:
-            self._fresh_searcher()
-            gen_dir = self._gen_dir
-        assert gen_dir is not None
-        searcher = whoosh_index.open_dir(str(gen_dir)).searcher()
-        try:
-            yield from iter_articles(searcher)
-        finally:
-            searcher.close()
+        """Every indexed article, all fields, from one consistent snapshot of the index."""
+        return self.engine.export()
 
     def stats(self) -> dict[str, Any]:
         """Articles, pages (seed files indexed), terms, index size in bytes, last build time."""
-        with self._using() as searcher:
-            gen_dir = self._gen_dir
-            reader = searcher.reader()
-            articles = searcher.doc_count()
-            key = (self._stamp, reader.generation())
-            if self._terms_cache is None or self._terms_cache[0] != key:
-                self._terms_cache = (key, sum(1 for _ in reader.all_terms()))
-            terms = self._terms_cache[1]
-        assert gen_dir is not None
-        manifest = read_json(gen_dir / MANIFEST_NAME) or {}
-        files = manifest.get("files", {})
-        pointer = read_pointer(self.index_dir) or {}
-        return {
-            "index_dir": str(self.index_dir),
-            "generation": gen_dir.name,
-            "articles": articles,
-            "pages": sum(1 for entry in files.values() if entry.get("ids")),
-            "skipped_files": sorted(name for name, entry in files.items() if entry.get("skipped")),
-            "terms": terms,
-            "index_bytes": _dir_size(gen_dir),
-            "last_build": manifest.get("built_at"),
-            "analysis_version": pointer.get("analysis_version"),
-        }
+        return self.engine.stats()
 
     # -- maintenance --------------------------------------------------------------------------
 
     def rebuild(self, seeds_dir: str | Path, full: bool = False, progress: Progress | None = None, **options: Any) -> BuildReport:
-        """Bring this archive's index up to date with ``seeds_dir`` (see :func:`search.indexer.rebuild`).
-
-        The cached searcher picks the new index up on its next use.
-        """
-        return _rebuild(seeds_dir, self.index_dir, full=full, progress=progress, **options)
-
-
-def _dir_size(path: Path) -> int:
-    total = 0
-    for entry in os.scandir(path):
-        try:
-            if entry.is_file(follow_symlinks=False):
-                total += entry.stat().st_size
-        except OSError:
-            pass  # removed by a concurrent commit
-    return total
-
-
-def index_exists(index_dir: str | Path) -> bool:
-    """True if ``index_dir`` holds a searchable index (cheap: reads the pointer only)."""
-    pointer = read_pointer(Path(index_dir))
-    return pointer is not None and (Path(index_dir) / pointer["generation"]).is_dir()
-
+        """Bring this archive's index up to date with ``seeds_dir``; searches pick it up on their next call."""
+        return self.engine.rebuild(seeds_dir, full=full, progress=progress, **options)

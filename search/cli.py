@@ -25,10 +25,19 @@ from typing import Any, TypeVar
 import click
 
 from search import __version__
-from search.api import Archive, IndexMissing, SearchHit, SearchResponse, index_exists
-from search.indexer import BuildError, BuildReport, rebuild
+from search.api import (
+    Archive,
+    BuildError,
+    BuildReport,
+    IndexMissing,
+    QueryError,
+    SearchHit,
+    SearchResponse,
+    index_exists,
+    rebuild,
+)
 
-SORTS = ("relevance", "newest", "oldest")  # DESIGN §6; the engine's SORTS must agree (checked in tests)
+SORTS = ("relevance", "newest", "oldest")  # the engine's SORTS must agree (checked in tests)
 CSV_FIELDS = ("id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind", "score", "snippet")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,11 +72,6 @@ def _index_option(func: F) -> F:
     )(func)
 
 
-def _is_query_error(error: BaseException) -> bool:
-    query = sys.modules.get("search.query")
-    return query is not None and isinstance(error, getattr(query, "QueryError", ()))
-
-
 def _user_errors(func: F) -> F:
     """Turn the library's user-facing errors into one-line click errors."""
 
@@ -77,7 +81,7 @@ def _user_errors(func: F) -> F:
 
         try:
             return func(*args, **kwargs)
-        except (IndexMissing, BuildError, SavedQueryError) as error:
+        except (IndexMissing, BuildError, SavedQueryError, QueryError) as error:
             raise click.ClickException(str(error)) from None
         except BrokenPipeError:
             # Output piped into `head` and closed early: not an error worth a traceback.
@@ -87,10 +91,6 @@ def _user_errors(func: F) -> F:
             # A file or directory the command needs cannot be read or written (permissions, disk full).
             where = f": {error.filename}" if error.filename else ""
             raise click.ClickException(f"{error.strerror or error}{where}") from None
-        except Exception as error:
-            if _is_query_error(error):
-                raise click.ClickException(str(error)) from None
-            raise
 
     return wrapper  # type: ignore[return-value]
 
@@ -122,7 +122,7 @@ def _check_index_target(index_dir: Path, seeds_dir: Path) -> None:
 
 
 def _parse_filters(items: Sequence[str]) -> dict[str, list[str]]:
-    from search.query import FACETS
+    from search.query.filters import FACETS
 
     allowed = tuple(FACETS) + ("from", "to")
     filters: dict[str, list[str]] = {}
@@ -204,7 +204,7 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
         + (f", showing {shown}" if response.results else "")
         + f" (page {response.page} of {response.pages}, {response.sort}, {response.took_ms:.0f} ms)"
     )
-    from search.sources import printable_name
+    from search.ingest.sources import printable_name
 
     for name, values in response.facets.items():
         if values:
@@ -250,7 +250,7 @@ def render_report(report: BuildReport) -> list[str]:
 
     File names are printed with newlines, terminal escapes and other unprintable characters escaped.
     """
-    from search.sources import printable_name
+    from search.ingest.sources import printable_name
 
     lines = []
     if report.full and report.full_reason:
@@ -375,7 +375,7 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
     if fmt == "json":
         click.echo(_json(article.to_dict()))
         return
-    from search.sources import printable_name
+    from search.ingest.sources import printable_name
 
     data = article.to_dict()
     lines = [part for part in (article.kicker, article.title or "(untitled)", article.subtitle) if part]

@@ -1,8 +1,8 @@
 """Search-quality evaluation on the seed pages: judged queries and fragment recall.
 
 ``python -m search.evaluation [--seeds DIR] [--fragments N] [--rng-seed S] [--grid]`` builds a
-temporary index from the seed pages (extraction through ``search.sources``, then
-:func:`search.schema.add_articles`) and prints:
+temporary index from the seed pages (extraction through ``search.ingest.sources``, then
+:func:`search.engines.embedded.schema.add_articles`) and prints:
 
 - **MRR@10, top-1, top-3** over ``search/data/judged_queries.toml`` (expected articles are named by
   seed file + a substring of their text, since ids are content hashes), plus every failure;
@@ -122,7 +122,7 @@ def load_judged(path: Path | None = None) -> list[dict[str, Any]]:
 
 def load_seed_articles(seeds_dir: Path) -> list[Article]:
     """Every article of the seed pages, through the extraction pipeline."""
-    from search.sources import list_seed_files, load_catalog, read_seed_file
+    from search.ingest.sources import list_seed_files, load_catalog, read_seed_file
 
     catalog, _problems = load_catalog(seeds_dir)
     articles: list[Article] = []
@@ -136,8 +136,8 @@ def temporary_index(articles: list[Article]) -> Iterator[Any]:
     """A Whoosh index of ``articles`` in a temporary directory; yields an open searcher."""
     from whoosh import index
 
-    from search.schema import add_articles, build_schema
-    from search.writer import ArticleWriter
+    from search.engines.embedded.schema import add_articles, build_schema
+    from search.engines.embedded.writer import ArticleWriter
 
     with tempfile.TemporaryDirectory(prefix="newsearch-eval-") as tmp:
         ix = index.create_in(tmp, build_schema())
@@ -166,7 +166,7 @@ def resolve(articles: list[Article], source: str, text: str) -> str:
 
 def judge(searcher: Any, articles: list[Article], judged: list[dict[str, Any]]) -> list[QueryOutcome]:
     """Run each judged query and record where its expected articles landed."""
-    from search.query import run_search
+    from search.engines.embedded.search import run_search
 
     outcomes = []
     for item in judged:
@@ -200,7 +200,7 @@ def sample_fragments(articles: list[Article], count: int, rng_seed: int) -> list
 
 def fragment_misses(searcher: Any, fragments: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The fragments whose article is not among the query's matches."""
-    from search.query import run_search
+    from search.engines.embedded.search import run_search
 
     missed = []
     for fragment, article_id in fragments:
@@ -218,7 +218,7 @@ def evaluate(
     articles: list[Article] | None = None,
 ) -> Report:
     """Build a temporary index from ``seeds_dir`` and measure it (optionally with other ``weights``)."""
-    from search import matching
+    from search.engines.embedded import matching
 
     articles = articles if articles is not None else load_seed_articles(seeds_dir)
     saved = dict(matching.WEIGHTS)

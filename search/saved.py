@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from search.api import Archive, SearchResponse
-from search.indexer import read_json, write_json_atomic
+from search.atomic import read_json, write_json_atomic
 
 DEFAULT_FILE = "saved_queries.toml"
 STATE_NAME = "saved_state.json"
@@ -90,7 +90,7 @@ def _filter_values(value: Any) -> list[str] | None:
 
 
 def _parse_query(name: str, table: Any, where: str) -> SavedQuery:
-    from search.query import FACETS, SORTS
+    from search.query.filters import FACETS, SORTS
 
     if not isinstance(table, dict):
         raise SavedQueryError(f"{where}: query {name!r} must be a table like [queries.{name}]")

@@ -199,7 +199,7 @@ def write_synthetic_pages(seeds: Path, count: int, marker: str = "龙虾音乐�
 
 def seed_articles() -> list[Any]:
     """The articles of the repository's seed pages (as extracted), to reuse their text."""
-    from search.sources import read_seed_file
+    from search.ingest.sources import read_seed_file
 
     return [article for page in SEED_PAGES for article in read_seed_file(page).articles]
 

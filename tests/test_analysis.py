@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from whoosh import index
 
 from search import analysis
+from search.engines.embedded import tokenizer as tokenizer_module
 from search.analysis import normalize, segmenter, userdict_entries, word_list, words
 from search.model import Article
-from search.schema import add_articles, build_schema
-from search.sources import list_seed_files, read_seed_file
+from search.engines.embedded.schema import add_articles, build_schema
+from search.ingest.sources import list_seed_files, read_seed_file
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -113,7 +114,7 @@ def test_words_offsets_index_the_original_text() -> None:
 
 
 def test_tokenizer_positions_chars_and_offsets() -> None:
-    tokenizer = analysis.word_analyzer()
+    tokenizer = tokenizer_module.word_analyzer()
     text = "高新区召开党史学习教育推进会"
     tokens = [(t.text, t.pos, t.startchar, t.endchar) for t in tokenizer(text, positions=True, chars=True)]
     assert [t[0] for t in tokens] == ["高新区", "召开", "党史", "学习", "教育", "推进", "会"]
@@ -124,7 +125,7 @@ def test_tokenizer_positions_chars_and_offsets() -> None:
 
 
 def test_tokenizer_reuses_one_token_and_accepts_modes() -> None:
-    tokenizer = analysis.word_analyzer()
+    tokenizer = tokenizer_module.word_analyzer()
     ids = {id(t) for t in tokenizer("小微企业融资难题", mode="query")}
     assert len(ids) == 1
     assert [t.text for t in tokenizer("小微企业", mode="index")] == ["小微", "企业"]
@@ -137,8 +138,8 @@ def test_tokenizer_class_is_picklable_with_the_schema() -> None:
     restored = pickle.loads(pickle.dumps(schema))  # Whoosh stores the schema pickled in the index
     for name in ("title", "body"):
         assert restored[name] == schema[name]
-        assert type(restored[name].analyzer) is analysis.WordTokenizer
-    assert isinstance(analysis.word_analyzer(), analysis.WordTokenizer)
+        assert type(restored[name].analyzer) is tokenizer_module.WordTokenizer
+    assert isinstance(tokenizer_module.word_analyzer(), tokenizer_module.WordTokenizer)
 
 
 def test_fast_path_postings_equal_the_analyzer_path(tmp_path: Path, seed_articles: list[Article]) -> None:

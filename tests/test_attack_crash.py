@@ -27,7 +27,7 @@ from urllib.parse import quote
 import pytest
 
 from search.api import Archive
-from search.indexer import read_pointer
+from search.engines.embedded.indexer import read_pointer
 from tests.attack_helpers import Server, env, newsearch, write_synthetic_pages
 
 pytestmark = pytest.mark.slow

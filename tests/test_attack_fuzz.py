@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from search.api import Archive, QueryError, rebuild
-from search.query import parse
+from search.query.language import parse
 from tests.attack_helpers import REPO_ROOT
 from web import create_app
 from web.highlight import safe_snippet

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from search.api import Archive
-from search.sources import read_seed_file
+from search.ingest.sources import read_seed_file
 from tests.attack_helpers import SEED_PAGES, denying, newsearch
 
 pytestmark = pytest.mark.slow

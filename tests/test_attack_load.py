@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pytest
 
-from search.indexer import read_pointer
+from search.engines.embedded.indexer import read_pointer
 from tests.attack_helpers import (
     DENYING,
     Server,

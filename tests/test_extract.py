@@ -14,9 +14,9 @@ from pathlib import Path
 import opencc
 import pytest
 
-from search.chinese import to_simplified
-from search.pages import Page, decode_bytes, normalise_newlines
-from search.sources import articles_from_page, list_seed_files, read_seed_file
+from search.ingest.chinese import to_simplified
+from search.ingest.pages import Page, decode_bytes, normalise_newlines
+from search.ingest.sources import articles_from_page, list_seed_files, read_seed_file
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_NAMES = [path.name for path in list_seed_files(REPO_SEEDS)]
@@ -279,9 +279,9 @@ def codecs_bom_utf16(text: str) -> bytes:
 
 # --- bylines, openers, headline roles -----------------------------------------------------------------
 
-from search.bylines import parse_byline, split_opener, split_trailing_byline  # noqa: E402
-from search.extract import headline_roles  # noqa: E402
-from search.metadata import find_places, page_date  # noqa: E402
+from search.ingest.bylines import parse_byline, split_opener, split_trailing_byline  # noqa: E402
+from search.ingest.extract import headline_roles  # noqa: E402
+from search.ingest.metadata import find_places, page_date  # noqa: E402
 
 
 @pytest.mark.parametrize(

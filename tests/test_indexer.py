@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import search.analysis
-from search import indexer
+from search.engines.embedded import indexer
 from search.api import Archive
-from search.indexer import (
+from search.engines.embedded.indexer import (
     MANIFEST_NAME,
     PENDING_NAME,
     POINTER_NAME,
@@ -82,7 +82,7 @@ def test_an_unchanged_run_opens_no_writer_and_loads_no_segmenter(seeds_dir, buil
     # search.analysis (for ANALYSIS_VERSION) imports whoosh.analysis; the index and writer modules and
     # jieba must stay unloaded.
     code = (
-        "import sys; from search.indexer import rebuild; "
+        "import sys; from search.engines.embedded.indexer import rebuild; "
         f"r = rebuild({str(seeds_dir)!r}, {str(built)!r}); "
         "print(r.changed, *(m in sys.modules for m in ('jieba', 'whoosh.index', 'whoosh.writing')))"
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from search.api import Archive, IndexMissing
-from search.indexer import LOCK_NAME, build_lock, current_generation_dir
+from search.engines.embedded.indexer import LOCK_NAME, build_lock, current_generation_dir
 
 pytestmark = pytest.mark.slow
 

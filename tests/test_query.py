@@ -12,20 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import index
 
+from search.engines.embedded.schema import add_articles, build_schema
+from search.engines.embedded.search import get_article, iter_articles, related_articles, run_search, suggest
 from search.model import Article
-from search.query import (
-    FACETS,
-    QueryError,
-    get_article,
-    highlight_terms,
-    iter_articles,
-    make_snippet,
-    parse,
-    related_articles,
-    run_search,
-    suggest,
-)
-from search.schema import add_articles, build_schema
+from search.query.filters import FACETS, QueryError
+from search.query.language import highlight_terms, parse
+from search.query.snippets import make_snippet
 
 
 def art(aid: str, title: str, body: str, **kw: Any) -> Article:
@@ -333,8 +325,8 @@ def test_suggest_completes_places_people_titles_and_words(searcher: Any) -> None
 
 
 def test_highlight_terms(searcher: Any) -> None:
-    assert highlight_terms(searcher, '小微企业 "融资 难题" -新密 ＴＯＤ') == ["小微企业", "tod", "融资", "难题"]
-    assert highlight_terms(searcher, "") == []
+    assert highlight_terms('小微企业 "融资 难题" -新密 ＴＯＤ') == ["小微企业", "tod", "融资", "难题"]
+    assert highlight_terms("") == []
 
 
 def test_a_fragment_never_matches_across_two_articles(tmp_path: Path) -> None:

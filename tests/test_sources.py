@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from search.sources import list_seed_files, load_catalog, read_seed_file
+from search.ingest.sources import list_seed_files, load_catalog, read_seed_file
 
 
 def write_jsonl(path: Path, lines: list[str]) -> Path:

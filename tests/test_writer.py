@@ -10,9 +10,9 @@ from whoosh import index
 from whoosh.writing import SegmentWriter
 
 from search.model import Article
-from search.schema import add_articles, build_schema
-from search.sources import list_seed_files, read_seed_file
-from search.writer import ArticleWriter
+from search.engines.embedded.schema import add_articles, build_schema
+from search.ingest.sources import list_seed_files, read_seed_file
+from search.engines.embedded.writer import ArticleWriter
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -1,13 +1,13 @@
 """The one :class:`search.api.Archive` an app uses, and the engine's error types.
 
-``web/`` talks to the engine only through ``search.api`` (never Whoosh or ``search.query``).
+``web/`` talks to an engine only through ``search.api`` (never Whoosh, Solr or ``search.engines``).
 """
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 
-from search.api import Archive
+from search.api import Archive, QueryError
 
 EXTENSION = "newsearch.archive"
 
@@ -24,12 +24,5 @@ def get_archive() -> Archive:
 
 
 def query_error_types() -> tuple[type[Exception], ...]:
-    """Exceptions meaning "bad search parameters" (HTTP 400).
-
-    ``search.query.QueryError`` subclasses ``ValueError``; it is taken from ``search.api`` when that
-    module re-exports it, so ``web/`` never imports ``search.query`` itself.
-    """
-    import search.api
-
-    error = getattr(search.api, "QueryError", None)
-    return (error,) if isinstance(error, type) else (ValueError,)
+    """Exceptions meaning "bad search parameters" (HTTP 400)."""
+    return (QueryError,)

@@ -13,7 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from search.analysis import normalize
-from search.matching import Unit, unit_pattern
+from search.query.language import Unit, unit_pattern
 
 SNIPPET_CHARS = 120
 SNIPPET_CANDIDATES = 1000  # matches tried as the start of the snippet's passage

@@ -32,7 +32,8 @@ from typing import Any
 
 from whoosh import columns, fields
 from whoosh.system import pack_uint
-from search.analysis import normalize, word_analyzer, word_counts, word_positions
+from search.analysis import normalize, word_counts, word_positions
+from search.engines.embedded.tokenizer import word_analyzer
 from search.model import Article
 
 # Article fields stored as they are (names are the DESIGN §5 JSON names).

@@ -15,7 +15,7 @@ document and segment handling as it is and changes only that:
 
 The files written are the same Whoosh 2.7 segment files (``test_writer.py`` compares the two writers'
 indexes posting by posting). Memory: about 30 bytes a posting, held until the segment is written;
-:mod:`search.bulk` caps the articles per segment to bound it.
+:mod:`search.engines.embedded.bulk` caps the articles per segment to bound it.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class ArticleWriter(SegmentWriter):
         Documents using features our schema does not (boosts, term vectors, spelling fields) take
         Whoosh's own path.
         """
-        from search.schema import PostingsGiven
+        from search.engines.embedded.schema import PostingsGiven
 
         schema = self.schema
         names = sorted(name for name in fields if not name.startswith("_"))

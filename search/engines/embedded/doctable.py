@@ -37,11 +37,8 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from search.analysis import normalize
-from search.schema import FACET_COLUMN, FULLTEXT_SEPARATOR, document_to_article, facet_row, headline_text
-
-FACETS = ("place", "reporter", "year", "month", "kind", "source", "section", "person", "org")
-_MULTI = ("place", "reporter", "person", "org")
-
+from search.engines.embedded.schema import FACET_COLUMN, FULLTEXT_SEPARATOR, document_to_article, facet_row, headline_text
+from search.query.filters import FACETS, MULTI_VALUED
 
 # -- facets ----------------------------------------------------------------------------------------
 
@@ -311,7 +308,7 @@ def _build(searcher: Any) -> DocTable:
     facets = {}
     for name in FACETS:
         i = position[name]
-        facets[name] = _facet_column([row[i] for row in rows], multi=name in _MULTI)
+        facets[name] = _facet_column([row[i] for row in rows], multi=name in MULTI_VALUED)
     spans = {date: _date_span(date) for date in {row[position["date"]] for row in rows}}
     dates = np.array([spans[row[position["date"]]] for row in rows], dtype=np.int32).reshape(-1, 2)
     heads = np.concatenate([segment.heads for segment in segments]) if segments else np.zeros(0, dtype=np.int64)

@@ -24,8 +24,8 @@ from statistics import median
 
 import rjieba
 
-from search.bylines import is_byline_line, is_opener, split_trailing_byline
-from search.chinese import to_simplified
+from search.ingest.bylines import is_byline_line, is_opener, split_trailing_byline
+from search.ingest.chinese import to_simplified
 
 # Characters that end a sentence (a line ending in one of them may end a paragraph).
 SENTENCE_END = "。！？!?；;…」』”’）)】》"

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from search.extract import extract_articles, lead_of
-from search.metadata import describe, page_date, parse_iso_date
+from search.ingest.extract import extract_articles, lead_of
+from search.ingest.metadata import describe, page_date, parse_iso_date
 from search.model import KINDS, Article
-from search.pages import CLAUSE_PUNCT, Page, long_line_problem, normalise_newlines, read_page
+from search.ingest.pages import CLAUSE_PUNCT, Page, long_line_problem, normalise_newlines, read_page
 
 PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from search.model import Article
-from search.sources import SeedFileResult, add_metadata, read_seed_file
+from search.ingest.sources import SeedFileResult, add_metadata, read_seed_file
 
 #: Below this many bytes of seed files, forking readers costs more than it saves.
 MIN_PARALLEL_BYTES = 512 * 1024
@@ -144,8 +144,8 @@ def _complete(articles: Sequence[Article]) -> list[str]:
 def _segments_of(ix: Any, shares: Sequence[Sequence[Article]]) -> tuple[list[Any], list[str]]:
     """Write each share as a new, uncommitted segment of ``ix``: Whoosh's segment descriptors, and
     the problems met inferring metadata."""
-    from search.schema import add_articles
-    from search.writer import ArticleWriter
+    from search.engines.embedded.schema import add_articles
+    from search.engines.embedded.writer import ArticleWriter
 
     segments, problems = [], []
     for share in shares:
@@ -183,7 +183,7 @@ def write_articles(ix: Any, articles: Sequence[Article], workers: Workers) -> li
     Returns the problems met (articles whose metadata could not be inferred; they are indexed
     anyway). Raises :class:`WorkerFailed` if a worker fails; nothing is committed then.
     """
-    from search.writer import ArticleWriter
+    from search.engines.embedded.writer import ArticleWriter
 
     minimum = 1 if workers.explicit else MIN_ARTICLES_PER_WORKER
     count = max(1, min(workers.count, len(articles) // minimum))

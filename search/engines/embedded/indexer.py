@@ -1,4 +1,6 @@
-"""Bring the Whoosh index up to date with ``seeds/``: manifest, incremental/full build, lock, versions.
+"""The embedded engine's index lifecycle: manifest, incremental and full builds, lock, versions.
+
+The Whoosh index in an index directory is brought up to date with ``seeds/``.
 
 On-disk layout of an index directory (see docs/ARCHITECTURE.md, "Index lifecycle")::
 
@@ -30,13 +32,21 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from search.atomic import fsync_dir, read_json, sha256_file, write_json_atomic
+from search.engines.base import BuildError, BuildReport, IndexBusy, Progress, SeedsMissing
+
 if TYPE_CHECKING:
-    from search.bulk import Workers
+    from search.engines.embedded.bulk import Workers
+
+__all__ = [
+    "BuildError", "BuildReport", "IndexBusy", "Progress", "SeedsMissing", "rebuild", "read_pointer",
+    "current_generation_dir", "load_manifest", "build_lock", "index_exists", "read_json", "write_json_atomic",
+]  # fmt: skip
 
 POINTER_NAME = "current.json"
 MANIFEST_NAME = "manifest.json"
@@ -47,123 +57,6 @@ MANIFEST_FORMAT = 1
 DEFAULT_LOCK_TIMEOUT = float(os.environ.get("NEWSEARCH_LOCK_TIMEOUT", "600"))
 _GEN_DIR = re.compile(r"^gen-(\d+)$")
 _WHOOSH_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")  # Whoosh's TOC naming for the default index name
-
-#: ``progress(done, total, name)`` is called after each seed file is extracted and indexed.
-Progress = Callable[[int, int, str], None]
-
-
-class BuildError(RuntimeError):
-    """The index could not be brought up to date (the message is a one-line explanation)."""
-
-
-class SeedsMissing(BuildError):
-    """The seeds directory does not exist (refusing to empty the index because of a typo)."""
-
-
-class IndexBusy(BuildError):
-    """Another index run held the build lock for longer than the timeout."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Report
-
-
-@dataclass
-class BuildReport:
-    """What an index run did, file by file."""
-
-    seeds_dir: str
-    index_dir: str
-    full: bool = False
-    full_reason: str | None = None
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)  # file name -> why
-    problems: dict[str, list[str]] = field(default_factory=dict)  # file name -> one-liners
-    reasons: dict[str, str] = field(default_factory=dict)  # re-extracted file -> why
-    duplicates: list[str] = field(default_factory=list)
-    articles_added: int = 0
-    articles_removed: int = 0
-    articles_total: int = 0
-    generation: str | None = None
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        """True when this run wrote to the index."""
-        return bool(self.full or self.added or self.updated or self.removed)
-
-    def summary(self) -> str:
-        """One line: counts of files and articles, and the time taken."""
-        parts = [
-            f"{len(self.added)} added",
-            f"{len(self.updated)} updated",
-            f"{len(self.removed)} removed",
-            f"{len(self.unchanged)} unchanged",
-            f"{len(self.skipped)} skipped",
-        ]
-        mode = "full rebuild" if self.full else "incremental"
-        return (
-            f"Indexed {self.seeds_dir} -> {self.index_dir} ({mode}): files {', '.join(parts)}; "
-            f"articles +{self.articles_added} -{self.articles_removed}, {self.articles_total} total; "
-            f"{self.seconds:.2f}s"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form of the report."""
-        data = asdict(self)
-        data["changed"] = self.changed
-        return data
-
-
-# ---------------------------------------------------------------------------------------------
-# Small file helpers
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` via a temporary file, fsync and ``os.replace``: readers see old or new."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        json.dump(data, out, ensure_ascii=False, indent=1, sort_keys=True)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def read_json(path: Path) -> Any | None:
-    """Parsed JSON at ``path``, or None if it is missing or unreadable."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def _digest(value: Any) -> str | None:
     if value is None:
@@ -229,7 +122,7 @@ def load_manifest(gen_dir: Path) -> dict[str, Any] | None:
     if pending is not None:
         if isinstance(pending, dict) and pending.get("generation") == committed:
             os.replace(pending_path, gen_dir / MANIFEST_NAME)  # the commit happened: adopt its manifest
-            _fsync_dir(gen_dir)
+            fsync_dir(gen_dir)
         else:
             pending_path.unlink(missing_ok=True)  # the commit never happened: the old manifest holds
     elif pending_path.exists():
@@ -329,7 +222,7 @@ class _Plan:
 
 
 def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    from search.sources import list_seed_files, name_is_utf8, printable_name
+    from search.ingest.sources import list_seed_files, name_is_utf8, printable_name
 
     files = {path.name: path for path in list_seed_files(seeds_dir)}
     unsupported = {}
@@ -388,7 +281,7 @@ def _catalog_entry(plan: _Plan, name: str) -> dict[str, Any] | None:
     if plan.catalog is None:
         plan.catalog = {}
         if plan.catalog_sha is not None:
-            from search.sources import load_catalog
+            from search.ingest.sources import load_catalog
 
             plan.catalog, plan.catalog_problems = load_catalog(plan.seeds_dir)
     return plan.catalog.get(name)
@@ -415,7 +308,7 @@ def rebuild(
     missing/inconsistent manifest) builds a new index generation aside and switches to it atomically.
     Searches keep working throughout; a run killed at any moment leaves the previous index searchable
     and the next run completes the work. Full builds use ``jobs`` processes (default: every core the
-    process may use, or ``NEWSEARCH_JOBS``; see :mod:`search.bulk`). Raises :class:`BuildError` subclasses for a missing seeds
+    process may use, or ``NEWSEARCH_JOBS``; see :mod:`search.engines.embedded.bulk`). Raises :class:`BuildError` subclasses for a missing seeds
     directory, a busy lock, or an index that cannot be written.
     """
     started = time.perf_counter()
@@ -450,7 +343,7 @@ def _rebuild_locked(
     jobs: int | None,
 ) -> None:
     from search.analysis import ANALYSIS_VERSION
-    from search.bulk import worker_count
+    from search.engines.embedded.bulk import worker_count
 
     pointer = read_pointer(index)
     gen_dir = current_generation_dir(index)
@@ -515,12 +408,12 @@ def _extract(
 ) -> Iterator[tuple[str, list[Any], dict[str, Any]]]:
     """Extract each file and settle id clashes: the first owner keeps an id, later copies are reported.
 
-    With ``workers`` (a :class:`search.bulk.Workers`, full builds) files are read in worker processes
-    without the inferred metadata, which :func:`search.bulk.write_articles` adds; results still
+    With ``workers`` (a :class:`search.engines.embedded.bulk.Workers`, full builds) files are read in worker processes
+    without the inferred metadata, which :func:`search.engines.embedded.bulk.write_articles` adds; results still
     arrive in ``names`` order. Without, files are read here, completely.
     """
-    from search.bulk import read_files
-    from search.sources import read_seed_file
+    from search.engines.embedded.bulk import read_files
+    from search.ingest.sources import read_seed_file
 
     jobs = [(plan.files[name], _catalog_entry(plan, name)) for name in names]
     results = read_files(jobs, workers) if workers is not None else (read_seed_file(*job) for job in jobs)
@@ -571,7 +464,7 @@ def _index_files(
     progress: Progress | None,
     report: BuildReport,
 ) -> None:
-    from search.schema import add_articles
+    from search.engines.embedded.schema import add_articles
 
     total = len(names)
     for done, (name, articles, entry) in enumerate(_extract(plan, names, owners, report), start=1):
@@ -599,8 +492,8 @@ def _full_build(
     """Build a new generation directory from every seed file, then switch the pointer to it."""
     from whoosh import index as whoosh_index
 
-    from search.bulk import write_articles
-    from search.schema import build_schema
+    from search.engines.embedded.bulk import write_articles
+    from search.engines.embedded.schema import build_schema
 
     numbers = _generation_dirs(index)
     name = f"{GEN_PREFIX}{max(numbers.values(), default=0) + 1:06d}"
@@ -659,7 +552,7 @@ def _incremental_build(
     files = {name: entry for name, entry in known.items() if name in plan.files and name not in plan.extract}
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
 
-    from search.writer import ArticleWriter
+    from search.engines.embedded.writer import ArticleWriter
 
     ix = whoosh_index.open_dir(str(gen_dir))
     writer = ArticleWriter(ix)
@@ -705,3 +598,9 @@ def _incremental_build(
                 report.unchanged.append(name)
     report.articles_total = sum(len(entry["ids"]) for entry in files.values())
     _catalog_problems(plan, report)
+
+
+def index_exists(index_dir: str | Path) -> bool:
+    """True if ``index_dir`` holds a searchable index (cheap: reads the pointer only)."""
+    pointer = read_pointer(Path(index_dir))
+    return pointer is not None and (Path(index_dir) / pointer["generation"]).is_dir()

@@ -16,8 +16,8 @@ from importlib import resources
 
 import rjieba
 
-from search.bylines import looks_like_name
-from search.chinese import to_simplified
+from search.ingest.bylines import looks_like_name
+from search.ingest.chinese import to_simplified
 
 _CJK = "\u3400-\u9fff"
 TAGGED_CHARS = 30_000

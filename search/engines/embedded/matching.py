@@ -1,6 +1,6 @@
 """Which documents a parsed query matches, and how well: words, fragments, BM25F.
 
-A text unit (a word, a fragment, a phrase; see :mod:`search.query`) matches a document
+A text unit (a word, a fragment, a phrase; see :mod:`search.query.language`) matches a document
 
 * **as words** in a field when every word the segmenter cuts from the unit is in the field — and,
   for several words, when they stand together: in the positional ``title`` field a phrase query
@@ -18,7 +18,7 @@ Scores (DESIGN §8: words above fragments, titles above bodies):
 
 The :data:`RESCORE_WINDOW` best documents then get a proximity bonus when the query's units stand
 close together (:meth:`Matcher.proximity`). Ties are broken by date, newest first. Everything is computed with numpy over the rows of the
-searcher's :class:`~search.doctable.DocTable`.
+searcher's :class:`~search.engines.embedded.doctable.DocTable`.
 
 Fragment scans cost time in proportion to the archive's text, so the query is evaluated in order of
 estimated rarity: the rarest OR-group is scanned over the whole text, later groups and exclusions
@@ -39,7 +39,8 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import CJK_RUN, word_list
-from search.doctable import DocTable, PerSearcher, doc_table, term_postings
+from search.engines.embedded.doctable import DocTable, PerSearcher, doc_table, term_postings
+from search.query.language import Unit, chunks, unit_pattern
 
 #: Query-time weights: a headline hit outweighs body hits (chosen on the judged set with
 #: ``python -m search.evaluation --grid``); characters of a unit found anywhere score like a word
@@ -56,43 +57,12 @@ _MAX_SPANS = 1000  # occurrences of a unit considered for proximity (a huge page
 _RESTRICTED_SCAN_SHARE = 0.3
 
 
-@dataclass(frozen=True)
-class Unit:
-    """One matchable piece of a query: normalised text restricted to a field scope."""
-
-    text: str  # normalised; for phrases it may contain spaces
-    scope: str = "all"  # all | title | reporter | place
-    phrase: bool = False
-
-
 @dataclass
 class UnitMatch:
     """A unit's matches over the table's rows (boolean masks and per-row scores)."""
 
     docs: np.ndarray  # matches as words or as characters
     score: np.ndarray  # word BM25F + fragment BM25 (zeros for name filters)
-
-
-def chunks(unit: Unit) -> list[str]:
-    """The unit's runs of word characters (punctuation splits them)."""
-    return re.findall(r"\w+", unit.text)
-
-
-def unit_pattern(unit: Unit) -> re.Pattern[str]:
-    """Regex for the unit's characters in normalised text (non-word characters may separate chunks).
-
-    Latin letters and digits at a chunk's edge must not continue a longer word (``tod`` is not in
-    ``method``); Chinese characters need no boundary.
-    """
-    parts = []
-    for chunk in chunks(unit):
-        escaped = re.escape(chunk)
-        if re.match(r"[a-z0-9]", chunk):
-            escaped = r"(?<![a-z0-9])" + escaped
-        if re.search(r"[a-z0-9]$", chunk):
-            escaped += r"(?![a-z0-9])"
-        parts.append(escaped)
-    return re.compile(r"\W*".join(parts))
 
 
 def _bm25(tf: np.ndarray, norm: np.ndarray, idf: float) -> np.ndarray:

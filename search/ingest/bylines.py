@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from search.chinese import same_length_shadow, to_simplified
+from search.ingest.chinese import same_length_shadow, to_simplified
 
 # Common Chinese surnames (single and compound); a "name" in a byline must start with one, so that
 # "记者昨日获悉" is not read as a byline naming 昨日获悉.

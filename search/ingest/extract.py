@@ -1,6 +1,6 @@
 """Cut a page into articles: openers, bylines, headlines before or after the body, photo captions.
 
-The page is first turned into paragraphs (:mod:`search.pages`); each paragraph is then one of
+The page is first turned into paragraphs (:mod:`search.ingest.pages`); each paragraph is then one of
 
 * a markdown heading (``#`` starts an article, ``##`` is a section inside one);
 * an *opener* (``本报讯…``), which starts a news article, with its bracketed byline;
@@ -22,10 +22,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from search.chinese import to_simplified
-from search.bylines import Byline, parse_byline, split_opener, split_trailing_byline
+from search.ingest.chinese import to_simplified
+from search.ingest.bylines import Byline, parse_byline, split_opener, split_trailing_byline
 from search.model import Article
-from search.pages import Page, Paragraph, clause_marks, paragraphs, without_entities
+from search.ingest.pages import Page, Paragraph, clause_marks, paragraphs, without_entities
 
 MAX_HEADLINE_LINES = 3
 MAX_HEADLINE_CHARS = 48
