@@ -13,15 +13,17 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from search.analysis import normalize
-from search.query.language import Unit, unit_pattern
+from search.query.language import term_pattern
+from search.query.plan import Term
 
 SNIPPET_CHARS = 120
 SNIPPET_CANDIDATES = 1000  # matches tried as the start of the snippet's passage
 
 
-def highlight_pattern(units: Sequence[Unit]) -> re.Pattern[str] | None:
-    """One regex for every positive text unit, longest first (so overlapping marks do not nest)."""
-    patterns = sorted({unit_pattern(u).pattern for u in units if u.scope != "reporter"}, key=len, reverse=True)
+def highlight_pattern(terms: Sequence[Term]) -> re.Pattern[str] | None:
+    """One regex for every text term (and place name), longest first (so overlapping marks do not nest)."""
+    compiled = [term_pattern(t) for t in terms if t.scope != "reporter" and t.date is None]
+    patterns = sorted({p.pattern for p in compiled if p is not None}, key=len, reverse=True)
     patterns = [p for p in patterns if p]
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
