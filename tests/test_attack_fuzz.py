@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from search.api import Archive, QueryError, rebuild
-from search.query.language import parse
+from search.query.analyze import analyze
 from tests.attack_helpers import REPO_ROOT
 from web import create_app
 from web.highlight import safe_snippet
@@ -124,7 +124,7 @@ def assert_answer(response, *, json_body: bool) -> None:
 @given(q=queries, sort=st.sampled_from(["relevance", "newest", "oldest"]), page=st.integers(1, 3))
 def test_the_engine_answers_every_query(archive, q, sort, page):
     FUZZED["engine"] += 1
-    parse(q)
+    analyze(q)
     response = archive.search(q, sort=sort, page=page, limit=5)
     assert response.total >= 0 and len(response.results) <= 5
     for hit in response.results:

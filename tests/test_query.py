@@ -16,7 +16,7 @@ from search.engines.embedded.schema import add_articles, build_schema
 from search.engines.embedded.search import get_article, iter_articles, related_articles, run_search, suggest
 from search.model import Article
 from search.query.filters import FACETS, QueryError
-from search.query.language import highlight_terms, parse
+from search.query.analyze import analyze, highlight_terms
 from search.query.snippets import make_snippet
 
 
@@ -158,16 +158,15 @@ def test_any_query_string_runs(searcher: Any, q: str) -> None:
     assert 0 <= len(result["results"]) <= 3
 
 
-def test_parse_structure() -> None:
-    parsed = parse('小微企业 OR 融资 -新密 title:"开门红" reporter:孙庆辉')
-    assert [[(u.text, u.scope) for u in g] for g in parsed.groups] == [
-        [("小微企业", "all"), ("融资", "all")],
-        [("开门红", "title")],
-        [("孙庆辉", "reporter")],
+def test_plan_structure() -> None:
+    plan = analyze('小微企业 OR 融资 -新密 title:"开门红" reporter:孙庆辉')
+    assert [[(t.text, t.scope, t.words) for t in c.options] for c in plan.clauses] == [
+        [("小微企业", "all", ("小微", "企业")), ("融资", "all", ())],  # OR offers each side with all its words
+        [("开门红", "title", ())],
+        [("孙庆辉", "reporter", ())],
     ]
-    assert [u.text for u in parsed.excluded] == ["新密"]
-    assert parse("高新区 or 金水区").groups == parse("高新区 or 金水区").groups  # lowercase "or" is a word
-    assert len(parse("高新区 or 金水区").groups) == 3
+    assert [t.text for t in plan.excluded] == ["新密"]
+    assert [c.text for c in analyze("高新区 or 金水区").clauses] == ["高新区", "or", "金水区"]  # lowercase "or" is a word
 
 
 # -- filters, facets, sorting, pagination --------------------------------------------------------
@@ -325,7 +324,7 @@ def test_suggest_completes_places_people_titles_and_words(searcher: Any) -> None
 
 
 def test_highlight_terms(searcher: Any) -> None:
-    assert highlight_terms('小微企业 "融资 难题" -新密 ＴＯＤ') == ["小微企业", "tod", "融资", "难题"]
+    assert highlight_terms('小微企业 "融资 难题" -新密 ＴＯＤ') == ["小微企业", "tod", "小微", "企业", "融资", "难题"]
     assert highlight_terms("") == []
 
 
@@ -359,3 +358,113 @@ def test_repeating_a_query_gives_the_same_scores_whatever_ran_before(searcher: A
     for other in ("发展", "高新区", "高新区 -发展", "发展 OR 开门红"):
         run_search(searcher, other)
     assert run_search(searcher, "高新区 发展", limit=20)["results"] == first
+
+
+# -- queries as people type them -------------------------------------------------------------------
+
+
+def test_unspaced_words_match_anywhere_and_the_run_as_typed_ranks_first(tmp_path: Path) -> None:
+    filler = "会议还研究了其他事项。" * 8
+    ix = index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as writer:
+        add_articles(writer, [
+            art("scattered", "会议纪要", f"园区建设。{filler}企业座谈。{filler}发展规划。", date="2024-05-03"),
+            art("close", "会议纪要", f"园区的企业谋发展。{filler}{filler}", date="2024-05-02"),
+            art("typed", "会议纪要", f"推动园区企业发展。{filler}{filler}", date="2024-05-01"),
+            art("lacking", "会议纪要", f"园区企业很多。{filler}{filler}", date="2024-05-04"),  # no 发展
+        ])  # fmt: skip
+    with ix.searcher() as s:
+        result = run_search(s, "园区企业发展")
+        assert ids(result) == ["typed", "close", "scattered"]  # contiguous, then close together, then apart
+        assert "relaxed" not in result
+        assert result["results"][0]["score"] > result["results"][1]["score"] > result["results"][2]["score"]
+
+
+def test_a_bare_name_finds_the_articles_it_is_a_byline_person_or_place_of(searcher: Any) -> None:
+    assert set(ids(run_search(searcher, "孙庆辉"))) == {"a1", "a4", "a6"}  # reporter: not body text
+    assert ids(run_search(searcher, "王恩俊")) == ["a5"]  # photographer
+    assert ids(run_search(searcher, "郭程明")) == ["a1"]  # a person of the article
+    assert ids(run_search(searcher, "孙庆辉党史")) == ["a4"]  # a reporter beside a topic, unspaced
+    assert ids(run_search(searcher, "方宝岭营商环境")) == ["a6"]  # a second reporter, a name the segmenter splits
+
+
+def test_dates_typed_as_text_match_the_articles_of_that_date(searcher: Any) -> None:
+    assert ids(run_search(searcher, "2024年11月22日")) == ["a1"]
+    assert set(ids(run_search(searcher, "2023年2月"))) == {"a2", "a3", "a5"}
+    assert set(ids(run_search(searcher, "2月14日"))) == {"a2", "a3"}  # a day of any year; a5 is only "2023-02"
+    assert ids(run_search(searcher, "2024-08")) == ["a6"]
+    assert ids(run_search(searcher, "2023年2月狼城岗")) == ["a3"]
+    result = run_search(searcher, "2024年11月22日")
+    assert result["dates"] == [{"text": "2024年11月22日", "date": "2024-11-22"}]
+
+
+def test_the_operators_people_type(searcher: Any) -> None:
+    assert set(ids(run_search(searcher, "小微 AND 融资"))) == {"a1", "a2"}
+    assert set(ids(run_search(searcher, "小微&&融资"))) == {"a1", "a2"}
+    assert ids(run_search(searcher, "开门红 NOT 新密")) == ["a3"]
+    assert set(ids(run_search(searcher, "开门红 || 党史"))) == {"a2", "a3", "a4"}
+    assert set(ids(run_search(searcher, "开门红|党史"))) == {"a2", "a3", "a4"}
+    assert set(ids(run_search(searcher, "+开门红 工业"))) == {"a2"}
+
+
+def test_broken_syntax_alone_lists_nothing_and_says_what_was_ignored(searcher: Any) -> None:
+    assert run_search(searcher, "")["total"] == len(ARTICLES)  # nothing typed: every article (filters alone)
+    for q in ("(((", "title:", "-", "OR", "AND OR NOT", "*?~^", "+"):
+        result = run_search(searcher, q)
+        assert result["total"] == 0 and result["ignored"], q
+    result = run_search(searcher, "((( 狼城岗")
+    assert ids(result) == ["a3"] and result["ignored"] == [{"text": "(((", "reason": "parenthesis"}]
+
+
+def test_when_no_article_holds_every_word_the_most_frequent_are_dropped_and_named(searcher: Any) -> None:
+    # 高新区 (3 articles) and 开门红 (2) never meet: the more frequent word goes
+    result = run_search(searcher, "高新区开门红")
+    assert set(ids(result)) == {"a2", "a3"}
+    assert result["relaxed"] == {"required": ["开门红"], "dropped": ["高新区"], "all_words_query": '"高新区" "开门红"'}
+    # a word that occurs nowhere goes first, and the rest still must all match
+    result = run_search(searcher, "党史学习锟斤拷")
+    assert ids(result) == ["a4"] and set(result["relaxed"]["dropped"]) == {"锟", "斤", "拷"}
+    # quoted words are never dropped; nothing found when no word occurs anywhere
+    assert run_search(searcher, '"高新区" "开门红"')["total"] == 0
+    assert "relaxed" not in run_search(searcher, '"高新区" "开门红"')
+    assert run_search(searcher, "锟斤拷")["total"] == 0
+    assert "relaxed" not in run_search(searcher, "高新区 党史")  # nothing dropped: the key is absent
+
+
+def test_a_word_found_nowhere_is_cut_again_where_the_articles_have_it(tmp_path: Path) -> None:
+    ix = index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as writer:
+        add_articles(writer, [art("b1", "线路调整", "北京的地铁与公交接驳。"), art("b2", "地铁", "上海地铁。")])
+    with ix.searcher() as s:
+        result = run_search(s, "北京公交")  # one dictionary word the page never writes as such
+        assert ids(result) == ["b1"] and "relaxed" not in result
+        assert result["resegmented"] == [{"text": "北京公交", "words": ["北京", "公交"]}]
+
+
+def test_the_rarest_word_is_scanned_once_and_the_others_only_inside_its_articles(
+    searcher: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.engines.embedded.doctable import TextBuffer
+
+    scans: list[bytes] = []
+    original = TextBuffer.occurrences
+
+    def counting(self: TextBuffer, needle: bytes, docnums: Any, title_only: bool, confirm: Any) -> Any:
+        if docnums is None:
+            scans.append(needle)
+        return original(self, needle, docnums, title_only, confirm)
+
+    monkeypatch.setattr(TextBuffer, "occurrences", counting)
+    result = run_search(searcher, "狼城岗镇党建工作项目")  # five words, never searched before on this searcher
+    assert ids(result) == ["a3"] or result["total"] >= 0
+    assert len(scans) == 1, scans  # one scan of all text; the other words counted inside its articles
+
+
+def test_suggestions_keep_the_whole_query_and_complete_its_last_word(searcher: Any) -> None:
+    assert {"text": "高新区 孙庆辉", "type": "reporter"} in suggest(searcher, "高新区 孙")
+    assert {"text": "党史 高新区", "type": "place"} in suggest(searcher, "党史 高新")
+    unspaced = [s["text"] for s in suggest(searcher, "开门红狼城")]
+    assert "开门红狼城岗镇" in unspaced
+    for item in suggest(searcher, "高新区 孙"):
+        assert item["text"].startswith("高新区 ")
+        assert run_search(searcher, item["text"])["total"] >= 1  # picking a completion finds something

@@ -1,28 +1,40 @@
-"""Which documents a parsed query matches, and how well: words, fragments, BM25F.
+"""Which documents a query plan matches, and how well: words, names, fragments, dates, BM25F.
 
-A text unit (a word, a fragment, a phrase; see :mod:`search.query.language`) matches a document
+The plan (:mod:`search.query.plan`) is AND of clauses, each an OR of terms. A text term matches a
+document
 
-* **as words** in a field when every word the segmenter cuts from the unit is in the field — and,
-  for several words, when they stand together: in the positional ``title`` field a phrase query
-  says so, in the ``body`` (frequencies only) the unit's characters found together in the text do;
-* **as characters** when the unit's characters occur in the normalised headline or body, whatever
-  the segmenter made of them (``微企`` inside 小微/企业). This is what gives full recall.
+* **as words** in a field when every word the segmenter cuts from the term is in the field — and,
+  for several words (a quoted phrase), when they stand together: in the positional ``title`` field
+  a phrase query says so, in the ``body`` (frequencies only) the term's characters found together
+  in the text do;
+* **as characters** when the term's characters occur in the normalised headline or body, whatever
+  the segmenter made of them (``微企`` inside 小微/企业). This is what gives full recall;
+* **as a name** when it is exactly a reporter, correspondent, photographer, person, place or
+  organisation of the document (``孙庆辉`` finds his articles although bylines are not body text).
 
-Scores (DESIGN §8: words above fragments, titles above bodies):
+A date term matches the documents of that date (:meth:`DocTable` date spans); ``reporter:`` and
+``place:`` terms match names starting with the text.
+
+Scores (words above fragments, titles above bodies):
 
 * word BM25F: for each word, BM25 of its frequency in ``title`` and ``body`` (Whoosh's ``idf``, k1
-  1.2, b 0.75, lengths in bytes of normalised text), times the field weight, where the unit matches
+  1.2, b 0.75, lengths in bytes of normalised text), times the field weight, where the term matches
   as words in that field;
-* fragment BM25: the same formula over the unit's character occurrences in headline and body, times
-  ``WEIGHTS["fragment"]`` — so the same characters rank higher as a word than inside one.
+* a name of the document scores as one body occurrence of the word would (where it is not one);
+* fragment BM25: the same formula over the term's character occurrences in headline and body, times
+  ``WEIGHTS["fragment"]`` — so the same characters rank higher as a word than inside one;
+* a *run* (a stretch typed without spaces, cut into several words) found contiguously scores like a
+  fragment times ``WEIGHTS["run"]``: the whole typed run first, then the words close together
+  (the proximity bonus), then the words scattered.
 
-The :data:`RESCORE_WINDOW` best documents then get a proximity bonus when the query's units stand
-close together (:meth:`Matcher.proximity`). Ties are broken by date, newest first. Everything is computed with numpy over the rows of the
-searcher's :class:`~search.engines.embedded.doctable.DocTable`.
+The :data:`RESCORE_WINDOW` best documents get the proximity bonus when the query's clauses stand
+close together (:meth:`Matcher.proximity`). Ties are broken by date, newest first. Everything is
+computed with numpy over the rows of the searcher's
+:class:`~search.engines.embedded.doctable.DocTable`.
 
-Fragment scans cost time in proportion to the archive's text, so the query is evaluated in order of
-estimated rarity: the rarest OR-group is scanned over the whole text, later groups and exclusions
-only inside the documents still in the running.
+Fragment scans cost time in proportion to the archive's text, so clauses are evaluated in order of
+estimated rarity: the rarest clause is scanned over the whole text, later clauses and exclusions
+only inside the documents still in the running — a four-word query costs one full scan, not four.
 """
 
 from __future__ import annotations
@@ -40,29 +52,45 @@ from whoosh import query as wq
 
 from search.analysis import CJK_RUN, word_list
 from search.engines.embedded.doctable import DocTable, PerSearcher, doc_table, term_postings
-from search.query.language import Unit, chunks, unit_pattern
+from search.query.language import term_chunks, term_pattern
+from search.query.plan import Clause, DateSpec, Term
 
-#: Query-time weights: a headline hit outweighs body hits (chosen on the judged set with
-#: ``python -m search.evaluation --grid``); characters of a unit found anywhere score like a word
-#: times ``fragment``, and a word match scores on top of that.
-WEIGHTS = {"title": 3.0, "body": 1.0, "fragment": 0.5, "proximity": 1.5}
+#: Query-time weights: a headline hit outweighs body hits (chosen on the judged sets with
+#: ``python -m search.evaluation --grid``); characters of a term found anywhere score like a word
+#: times ``fragment``, and a word match scores on top of that; ``run`` weighs a typed run found as
+#: typed, ``pair`` each pair of its words found side by side, ``proximity`` the clauses standing
+#: close together.
+WEIGHTS = {"title": 3.0, "body": 1.0, "fragment": 0.5, "run": 1.0, "proximity": 1.5, "pair": 1.0}
 BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults
 #: The best-scored documents get a proximity bonus (Elasticsearch calls this a rescore window).
 RESCORE_WINDOW = 100
-#: Whole-archive unit matches kept per searcher (~9 bytes a document each: 64 take 29 MB at 50,000).
+#: Whole-archive term matches kept per searcher (~9 bytes a document each: 64 take 29 MB at 50,000).
 SHARED_MATCHES = 64
-_MAX_SPANS = 1000  # occurrences of a unit considered for proximity (a huge page has thousands)
+_MAX_SPANS = 1000  # occurrences of a clause considered for proximity (a huge page has thousands)
 #: Above this share of the archive, counting inside candidate documents one by one costs more than
 #: scanning the whole text once.
 _RESTRICTED_SCAN_SHARE = 0.3
+#: Exact-name fields a bare word also matches (``byline``: reporters, correspondents, photographers).
+NAME_FIELDS = ("byline", "person", "place", "org")
 
 
 @dataclass
-class UnitMatch:
-    """A unit's matches over the table's rows (boolean masks and per-row scores)."""
+class TermMatch:
+    """A term's (or clause's) matches over the table's rows: a boolean mask and per-row scores.
 
-    docs: np.ndarray  # matches as words or as characters
-    score: np.ndarray  # word BM25F + fragment BM25 (zeros for name filters)
+    ``valid`` is None when the match covers the whole archive, else the rows it was computed for
+    (outside them it says nothing).
+    """
+
+    docs: np.ndarray
+    score: np.ndarray
+    valid: np.ndarray | None = None
+
+    def covers(self, candidates: np.ndarray | None) -> bool:
+        """True if this match holds for every row of ``candidates`` (None: the whole archive)."""
+        if self.valid is None:
+            return True
+        return candidates is not None and not (candidates & ~self.valid).any()
 
 
 def _bm25(tf: np.ndarray, norm: np.ndarray, idf: float) -> np.ndarray:
@@ -84,8 +112,21 @@ def _idf(doc_count: int, doc_frequency: int) -> float:
     return math.log(doc_count / (doc_frequency + 1)) + 1.0  # Whoosh's BM25 idf
 
 
+def date_mask(table: DocTable, date: DateSpec) -> np.ndarray:
+    """Rows whose date lies within ``date`` (a day, a month, a year; or a month and day of any year).
+
+    A partial article date must fit inside: an article dated only ``2024-11`` is not of 22 November.
+    """
+    dated = table.date_lo > 0
+    days = date.days()
+    if days is not None:
+        return dated & (table.date_lo >= days[0]) & (table.date_hi <= days[1])
+    assert date.month is not None and date.day is not None
+    return dated & (table.date_lo == table.date_hi) & (table.date_lo % 10000 == date.month * 100 + date.day)
+
+
 class Matcher:
-    """Matches and scores the units of one query against one searcher's table (caching per unit)."""
+    """Matches and scores the terms of one query against one searcher's table (caching per term)."""
 
     def __init__(self, searcher: Any, table: DocTable) -> None:
         self.searcher = searcher
@@ -94,96 +135,197 @@ class Matcher:
         self.size = table.size
         self.count = max(1, table.size)
         self.norms = _norms(searcher)
-        self.matches: dict[Unit, UnitMatch] = {}  # this query's
+        self.terms: dict[Term, TermMatch] = {}  # this query's (whole archive or restricted)
         self.shared = _shared_matches(searcher)  # whole-archive matches, kept per searcher
 
     # -- the boolean structure ----------------------------------------------------------------
 
-    def match(self, groups: Sequence[Sequence[Unit]], excluded: Sequence[Unit]) -> np.ndarray:
-        """Rows matching every OR-group and no excluded unit (all rows when there are no groups)."""
+    def match(self, clauses: Sequence[Clause], excluded: Sequence[Term]) -> np.ndarray:
+        """Rows matching every clause and no excluded term (all rows when there are no clauses)."""
         candidates: np.ndarray | None = None
-        for group in sorted(groups, key=lambda g: sum(self._estimate(u) for u in g)):
-            docs = np.zeros(self.size, dtype=bool)
-            for unit in group:
-                docs |= self.unit(unit, candidates).docs
+        for clause in sorted(clauses, key=self.estimate):
+            docs = self.clause(clause, candidates).docs
             candidates = docs if candidates is None else candidates & docs
             if not candidates.any():
                 return candidates
         matched = candidates if candidates is not None else np.ones(self.size, dtype=bool)
-        for unit in excluded:
-            matched = matched & ~self.unit(unit, matched).docs
+        for term in excluded:
+            if not matched.any():
+                break
+            matched = matched & ~self.term(term, matched).docs
         return matched
 
-    def scores(self, units: Sequence[Unit]) -> np.ndarray:
-        """Summed scores of the given (already matched) units, per row."""
+    def clause(self, clause: Clause, candidates: np.ndarray | None) -> TermMatch:
+        """A clause's matches (any option), valid at least over ``candidates``."""
+        docs = np.zeros(self.size, dtype=bool)
+        score = np.zeros(self.size, dtype=np.float64)
+        valid: np.ndarray | None = None
+        for term in clause.options:
+            found = self.term(term, candidates)
+            docs |= found.docs
+            score += found.score
+            if found.valid is not None:
+                valid = found.valid if valid is None else valid & found.valid
+        return TermMatch(docs, score, valid)
+
+    def estimate(self, clause: Clause) -> int:
+        """Rough document frequency of a clause (cheap: from term postings), to evaluate the rarest first."""
+        return sum(self._estimate(term) for term in clause.options)
+
+    def _estimate(self, term: Term) -> int:
+        if term.words:
+            return min(self._estimate(part) for part in term.parts())
+        if term.scope in ("reporter", "place"):
+            return 0
+        if term.date is not None:
+            return int(date_mask(self.table, term.date).sum())
+        words = word_list(term.text)
+        if not words:
+            return 0
+        frequency = self.reader.doc_frequency
+        found = min(frequency("body", w) + frequency("title", w) for w in words)
+        if len(term_chunks(term)) == 1:
+            found += sum(frequency(name, term.text) for name in NAME_FIELDS if name in self.reader.schema)
+        return found
+
+    # -- relaxation (search.query.relax.ClauseCounter) -------------------------------------------
+
+    def counter(self, excluded: Sequence[Term]) -> "ClauseCounts":
+        """The :class:`~search.query.relax.ClauseCounter` of this matcher for a plan's exclusions."""
+        return ClauseCounts(self, list(excluded))
+
+    # -- scores ----------------------------------------------------------------------------------
+
+    def scores(self, clauses: Sequence[Clause], runs: Sequence[Term], rows: np.ndarray) -> np.ndarray:
+        """Summed scores of the (matched) clauses per row, plus the bonus of runs found as typed;
+        valid on the rows of the boolean mask ``rows``."""
         total = np.zeros(self.size, dtype=np.float64)
-        for unit in units:
-            if unit in self.matches:
-                total += self.matches[unit].score
+        for clause in clauses:
+            total += self.clause(clause, rows).score
+        # Counting inside many rows one by one costs more than one scan of all text.
+        inside = rows if rows.sum() <= _RESTRICTED_SCAN_SHARE * self.size else None
+        for run in runs:
+            head, body = self._occurrences(run, inside)
+            head, body = np.where(rows, head, 0.0), np.where(rows, body, 0.0)
+            found = (head > 0) | (body > 0)
+            if found.any():
+                idf = _idf(self.count, int(found.sum()))
+                bonus = WEIGHTS["title"] * _bm25(head, self.norms["title"], idf)
+                if run.scope != "title":
+                    bonus += WEIGHTS["body"] * _bm25(body, self.norms["body"], idf)
+                total += WEIGHTS["run"] * bonus
         return total
 
-    def proximity(self, units: Sequence[Unit], rows: np.ndarray) -> np.ndarray:
-        """Bonus per row for the query's text units standing close together in its text.
-
-        ``WEIGHTS["proximity"]`` for each unit beyond the first when they stand side by side, fading
-        as the shortest stretch of text holding all of them grows (halved at 8 characters between).
-        """
-        text_units = [unit for unit in dict.fromkeys(units) if unit.scope in ("all", "title")]
+    def rescore(self, clauses: Sequence[Clause], runs: Sequence[Term], rows: np.ndarray) -> np.ndarray:
+        """Bonus per row (of the rescore window) for the words standing as typed: close together
+        (:meth:`proximity`) and in the typed order, pair by pair (Metzler and Croft's sequential
+        dependence model counts ordered pairs the same way): ``WEIGHTS["pair"]`` for each pair of
+        consecutive words of a run found side by side."""
+        pairs = [
+            pattern
+            for run in runs
+            if run.is_text
+            for first, second in zip(run.words, run.words[1:])
+            if (pattern := term_pattern(Term(f"{first} {second}", run.scope, phrase=True))) is not None
+        ]
+        patterns, ideal = self._clause_patterns(clauses)
         bonus = np.zeros(len(rows), dtype=np.float64)
-        if len(text_units) < 2:
+        if len(patterns) < 2 and not pairs:
             return bonus
-        patterns = [unit_pattern(unit) for unit in text_units]
-        ideal = sum(len(unit.text.replace(" ", "")) for unit in text_units)
         for i, docnum in enumerate(self.table.docnums[rows].tolist()):
             head, body = self.table.text.text_of(docnum)
             text = (head + b"\n" + body).decode("utf-8", "replace")
-            spans = [[match.span() for match in pattern.finditer(text)] for pattern in patterns]
-            if all(spans):
-                slack = max(0, _shortest_cover(spans) - ideal)
-                bonus[i] = WEIGHTS["proximity"] * (len(text_units) - 1) / (1 + slack / 8)
+            if len(patterns) >= 2:
+                bonus[i] += self.proximity(patterns, ideal, text)
+            if pairs:
+                bonus[i] += WEIGHTS["pair"] * sum(1 for pattern in pairs if pattern.search(text))
         return bonus
 
-    def _estimate(self, unit: Unit) -> int:
-        """Rough document frequency of a unit (its rarest word), to scan the rarest group first."""
-        if unit.scope in ("reporter", "place"):
-            return 0
-        words = word_list(unit.text)
-        if not words:
-            return 0
-        return min(self.reader.doc_frequency("body", w) + self.reader.doc_frequency("title", w) for w in words)
+    @staticmethod
+    def _clause_patterns(clauses: Sequence[Clause]) -> tuple[list[re.Pattern[str]], int]:
+        """One regex per clause (any of its text options' words), and the characters they hold at least."""
+        patterns = []
+        ideal = 0
+        for clause in dict.fromkeys(clauses):
+            texts = [part for term in clause.options if term.is_text for part in term.parts()]
+            compiled = [p.pattern for term in texts if (p := term_pattern(term)) is not None]
+            if compiled:
+                patterns.append(re.compile("|".join(f"(?:{p})" for p in sorted(compiled, key=len, reverse=True))))
+                ideal += min(len(term.text.replace(" ", "")) for term in texts)
+        return patterns, ideal
 
-    # -- one unit ------------------------------------------------------------------------------
+    @staticmethod
+    def proximity(patterns: Sequence[re.Pattern[str]], ideal: int, text: str) -> float:
+        """Bonus for the clauses (their ``patterns``) standing close together in ``text``.
 
-    def unit(self, unit: Unit, candidates: np.ndarray | None) -> UnitMatch:
-        """Match one unit. With few ``candidates`` rows, the fragment scan counts inside those only
-        (the match is then only valid there); otherwise it covers the whole archive, and the match is
-        kept for later queries on this searcher (pagination, facet clicks, alternatives)."""
-        if unit in self.matches:
-            return self.matches[unit]
+        ``WEIGHTS["proximity"]`` for each clause beyond the first when they stand side by side,
+        fading as the shortest stretch of text holding all of them grows (halved at 8 characters
+        between).
+        """
+        spans = [[match.span() for match in pattern.finditer(text)] for pattern in patterns]
+        if not all(spans):
+            return 0.0
+        slack = max(0, _shortest_cover(spans) - ideal)
+        return WEIGHTS["proximity"] * (len(patterns) - 1) / (1 + slack / 8)
+
+    # -- one term ------------------------------------------------------------------------------
+
+    def term(self, term: Term, candidates: np.ndarray | None) -> TermMatch:
+        """Match one term, valid at least over ``candidates``. With few candidate rows, the fragment
+        scan counts inside those only; otherwise it covers the whole archive, and the match is kept
+        for later queries on this searcher (pagination, facet clicks, relaxation, alternatives)."""
+        known = self.terms.get(term)
+        if known is not None and known.covers(candidates):
+            return known
         restricted = candidates is not None and candidates.sum() <= _RESTRICTED_SCAN_SHARE * self.size
-        match = None if restricted else self.shared.get(unit)
-        if match is None:
-            if unit.scope in ("reporter", "place"):
-                fieldname = "byline" if unit.scope == "reporter" else "place"
-                docs = self.table.mask(self.searcher.docs_for_query(wq.Prefix(fieldname, unit.text.replace(" ", ""))))
-                match = UnitMatch(docs, np.zeros(self.size))
+        match = None if restricted else self.shared.get(term)
+        if match is None and term.words:
+            match = self._all_words(term, candidates if restricted else None)
+        elif match is None:
+            if term.scope in ("reporter", "place"):
+                fieldname = "byline" if term.scope == "reporter" else "place"
+                docs = self.table.mask(self.searcher.docs_for_query(wq.Prefix(fieldname, term.text.replace(" ", ""))))
+                match = TermMatch(docs, np.zeros(self.size))
+            elif term.date is not None:
+                docs = date_mask(self.table, term.date)
+                score = np.where(docs, WEIGHTS["body"] * _idf(self.count, int(docs.sum())), 0.0)
+                match = TermMatch(docs, score)
             else:
-                match = self._text_unit(unit, candidates if restricted else None)
+                match = self._text_term(term, candidates if restricted else None)
             if not restricted:
-                self.shared.put(unit, match)
-        self.matches[unit] = match
+                self.shared.put(term, match)
+        if known is None or known.valid is not None:
+            self.terms[term] = match
         return match
 
-    def _text_unit(self, unit: Unit, candidates: np.ndarray | None) -> UnitMatch:
-        words = word_list(unit.text)
-        fields = ("title",) if unit.scope == "title" else ("title", "body")
+    def _all_words(self, term: Term, candidates: np.ndarray | None) -> TermMatch:
+        """A term of several words: every one matches (the rarest first, then inside its documents)."""
+        docs: np.ndarray | None = None
+        score = np.zeros(self.size, dtype=np.float64)
+        restricted = False
+        for part in sorted(term.parts(), key=self._estimate):
+            inside = docs if candidates is None else (candidates if docs is None else candidates & docs)
+            found = self.term(part, inside)
+            docs = found.docs if docs is None else docs & found.docs
+            score += found.score
+            restricted = restricted or found.valid is not None
+        assert docs is not None
+        # Each later word is matched inside the documents of the earlier ones: where those are
+        # false the term is known not to match, so the whole is valid wherever the first word was.
+        return TermMatch(docs, np.where(docs, score, 0.0), candidates if restricted and candidates is not None else None)
+
+    def _text_term(self, term: Term, candidates: np.ndarray | None) -> TermMatch:
+        words = word_list(term.text)
+        fields = ("title",) if term.scope == "title" else ("title", "body")
         several = len(words) > 1
-        scanned = bool(CJK_RUN.search(unit.text)) or len(chunks(unit)) > 1 or several
+        chunks = term_chunks(term)
+        scanned = bool(CJK_RUN.search(term.text)) or len(chunks) > 1 or several
         head_hits = body_hits = None
         if scanned:
-            head_hits, body_hits = self._occurrences(unit, candidates)
+            head_hits, body_hits = self._occurrences(term, candidates)
         docs = np.zeros(self.size, dtype=bool)
         score = np.zeros(self.size, dtype=np.float64)
+        body_word = np.zeros(self.size, dtype=bool)
         for name in fields:
             present, word_score = self._words(name, words)
             if several and name == "title":
@@ -191,6 +333,8 @@ class Matcher:
             elif several:
                 assert body_hits is not None
                 present &= body_hits > 0  # the words stand together in the text
+            if name == "body":
+                body_word = present
             docs |= present
             score += WEIGHTS[name] * np.where(present, word_score, 0.0)
         if head_hits is not None and body_hits is not None:
@@ -198,10 +342,30 @@ class Matcher:
             docs |= found
             idf = _idf(self.count, int(found.sum()))
             fragment = WEIGHTS["title"] * _bm25(head_hits, self.norms["title"], idf)
-            if unit.scope != "title":
+            if term.scope != "title":
                 fragment += WEIGHTS["body"] * _bm25(body_hits, self.norms["body"], idf)
             score += WEIGHTS["fragment"] * fragment
-        return UnitMatch(docs, score)
+        if term.scope == "all" and len(chunks) == 1:
+            named = self._names(chunks[0])
+            if named.any():
+                docs |= named
+                # A name of the article counts as one body occurrence of the word would (BM25 at tf 1
+                # and average length is the idf itself), where the body does not have it as a word.
+                score += WEIGHTS["body"] * np.where(named & ~body_word, _idf(self.count, int(named.sum())), 0.0)
+        valid = candidates if scanned and candidates is not None else None
+        return TermMatch(docs, score, valid)
+
+    def _names(self, text: str) -> np.ndarray:
+        """Rows that have ``text`` as an exact byline, person, place or organisation name."""
+        named = np.zeros(self.size, dtype=bool)
+        for fieldname in NAME_FIELDS:
+            if fieldname not in self.reader.schema:
+                continue
+            docnums, _weights = term_postings(self.reader, fieldname, text)
+            if len(docnums):
+                rows = self.table.row_of[docnums]
+                named[rows[rows >= 0]] = True
+        return named
 
     def _words(self, fieldname: str, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Rows holding every word in the field, and the summed BM25 of the words there."""
@@ -220,9 +384,10 @@ class Matcher:
             score += _bm25(tf, self.norms[fieldname], _idf(self.count, len(rows)))
         return present, score
 
-    def _occurrences(self, unit: Unit, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row counts of the unit's characters in headline and body."""
-        parts = chunks(unit)
+    def _occurrences(self, term: Term, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row counts of the term's characters in headline and body (inside ``candidates`` only,
+        when given)."""
+        parts = term_chunks(term)
         head = np.zeros(self.size, dtype=np.float64)
         body = np.zeros(self.size, dtype=np.float64)
         if not parts:
@@ -230,14 +395,14 @@ class Matcher:
         needle = max(parts, key=len).encode("utf-8")
         simple = len(parts) == 1 and not re.search(r"^[a-z0-9]|[a-z0-9]$", parts[0])
         confirm = None
-        if not simple:
-            pattern = unit_pattern(unit)
+        pattern = term_pattern(term)
+        if not simple and pattern is not None:
 
             def confirm(text: bytes) -> int:
                 return len(pattern.findall(text.decode("utf-8", "replace")))
 
         docnums = self.table.docnums[candidates].tolist() if candidates is not None else None
-        found = self.table.text.occurrences(needle, docnums, unit.scope == "title", confirm)
+        found = self.table.text.occurrences(needle, docnums, term.scope == "title", confirm)
         if found:
             rows = self.table.row_of[np.fromiter(found.keys(), dtype=np.int64, count=len(found))]
             hits = np.array(list(found.values()), dtype=np.float64).reshape(-1, 2)
@@ -247,24 +412,41 @@ class Matcher:
         return head, body
 
 
+@dataclass
+class ClauseCounts:
+    """Document frequencies and conjunction tests over the whole archive, for relaxation."""
+
+    matcher: Matcher
+    excluded: list[Term]
+
+    def doc_frequency(self, clause: Clause) -> int:
+        """The postings estimate; where that is 0, the exact count (a scan), so 0 means none."""
+        estimate = self.matcher.estimate(clause)
+        return estimate if estimate > 0 else int(self.matcher.clause(clause, None).docs.sum())
+
+    def matches(self, clauses: Sequence[Clause]) -> bool:
+        """True if some document holds every clause and no excluded term."""
+        return bool(self.matcher.match(clauses, self.excluded).any())
+
+
 class _MatchCache:
-    """The last :data:`SHARED_MATCHES` whole-archive unit matches of one searcher (LRU, thread-safe)."""
+    """The last :data:`SHARED_MATCHES` whole-archive term matches of one searcher (LRU, thread-safe)."""
 
     def __init__(self) -> None:
-        self._items: OrderedDict[Unit, UnitMatch] = OrderedDict()
+        self._items: OrderedDict[Term, TermMatch] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, unit: Unit) -> UnitMatch | None:
+    def get(self, term: Term) -> TermMatch | None:
         with self._lock:
-            match = self._items.get(unit)
+            match = self._items.get(term)
             if match is not None:
-                self._items.move_to_end(unit)
+                self._items.move_to_end(term)
             return match
 
-    def put(self, unit: Unit, match: UnitMatch) -> None:
+    def put(self, term: Term, match: TermMatch) -> None:
         with self._lock:
-            self._items[unit] = match
-            self._items.move_to_end(unit)
+            self._items[term] = match
+            self._items.move_to_end(term)
             while len(self._items) > SHARED_MATCHES:
                 self._items.popitem(last=False)
 
@@ -284,17 +466,17 @@ class Ranking:
 def _shortest_cover(spans: Sequence[Sequence[tuple[int, int]]]) -> int:
     """Length of the shortest stretch of text holding one span of every list (each list in text order).
 
-    A sliding window over all spans by start; a unit's latest span in the window is the one that
+    A sliding window over all spans by start; a clause's latest span in the window is the one that
     ends last, so the window's end is the largest of those.
     """
-    events = sorted((start, end, k) for k, unit_spans in enumerate(spans) for start, end in unit_spans[:_MAX_SPANS])
+    events = sorted((start, end, k) for k, clause_spans in enumerate(spans) for start, end in clause_spans[:_MAX_SPANS])
     need, held, latest_end, best, left = len(spans), {}, {}, math.inf, 0
     for start, end, k in events:
         held[k] = held.get(k, 0) + 1
         latest_end[k] = end
         while len(held) == need:
             first_start, _first_end, first_k = events[left]
-            best = min(best, max(latest_end[unit] for unit in held) - first_start)
+            best = min(best, max(latest_end[clause] for clause in held) - first_start)
             held[first_k] -= 1
             if not held[first_k]:
                 del held[first_k]

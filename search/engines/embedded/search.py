@@ -2,16 +2,19 @@
 
 How a query runs (:func:`run_search`):
 
-1. :func:`search.query.language.parse` turns the string into units and groups (engine-agnostic).
-2. :mod:`~search.engines.embedded.matching` finds the documents each unit matches — as words in the
-   word fields, or as characters anywhere in the normalised text (full recall) — evaluates the
-   boolean structure and scores the matches (BM25F over words, BM25 over character occurrences at
-   half weight).
+1. :func:`search.query.analyze.analyze` turns the string into a plan of required clauses
+   (engine-agnostic), cutting unspaced Chinese into words with the index's names kept whole
+   (:class:`~search.engines.embedded.lexicon.IndexLexicon`).
+2. :mod:`~search.engines.embedded.matching` finds the documents each clause matches — as words in
+   the word fields, as names, or as characters anywhere in the normalised text (full recall) —
+   rarest clause first; when nothing holds every clause, :func:`search.query.relax.relax` drops the
+   least informative ones and the result says so (``"relaxed"``).
 3. :mod:`~search.engines.embedded.facets` applies the filters and counts each facet over the
    documents passing the other facets' filters.
-4. The page of results is ranked (relevance, ties newest first; or by date) and each hit gets a
-   snippet (:mod:`search.query.snippets`): the best passage of the body, HTML-escaped, matches in
-   ``<mark>``.
+4. The page of results is ranked (relevance: BM25F over words, BM25 over character occurrences at
+   half weight, the typed run found as typed, proximity; ties newest first; or by date) and each
+   hit gets a snippet (:mod:`search.query.snippets`): the best passage of the body, HTML-escaped,
+   matches in ``<mark>``.
 
 Everything per document is read in bulk from the searcher's
 :class:`~search.engines.embedded.doctable.DocTable`.
@@ -32,12 +35,17 @@ from whoosh import query as wq
 from search.analysis import normalize
 from search.engines.embedded.doctable import doc_table
 from search.engines.embedded.facets import filter_and_count
+from search.engines.embedded.lexicon import IndexLexicon
 from search.engines.embedded.matching import Matcher, rank
 from search.engines.embedded.schema import document_to_article
 from search.model import Article
+from search.query.analyze import analyze
 from search.query.filters import MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
-from search.query.language import Unit, clean_query, parse
+from search.query.language import clean_query
+from search.query.plan import QueryPlan, Term
+from search.query.relax import Relaxation, relax
 from search.query.snippets import highlight_pattern, make_snippet
+from search.query.suggest import completion_targets
 
 # -- results -------------------------------------------------------------------------------------
 
@@ -59,6 +67,44 @@ def _row(searcher: Any, docnum: int, score: float, pattern: re.Pattern[str] | No
     }
 
 
+def plan_query(searcher: Any, q: str) -> QueryPlan:
+    """The query plan of ``q`` for this index (names it knows kept whole)."""
+    return analyze(q if isinstance(q, str) else "", IndexLexicon(searcher))
+
+
+def match_plan(matcher: Matcher, plan: QueryPlan) -> tuple[np.ndarray, QueryPlan, Relaxation | None]:
+    """Rows matching the plan, relaxed if nothing holds all of it: ``(rows, plan used, relaxation)``."""
+    if plan.match_none:
+        return np.zeros(matcher.size, dtype=bool), plan, None
+    relaxation = relax(plan, matcher.counter(plan.excluded))
+    if relaxation is not None:
+        plan = relaxation.plan
+    return matcher.match(plan.clauses, plan.excluded), plan, relaxation
+
+
+def understood(plan: QueryPlan, relaxation: Relaxation | None) -> dict[str, Any]:
+    """The keys a search adds about how it read the query (each absent when it has nothing to say):
+    ``relaxed`` (words dropped because no article holds them all), ``resegmented`` (a word found
+    nowhere, searched as the two words it was cut into), ``ignored`` (syntax left out), ``dates``
+    (dates typed as text)."""
+    extra: dict[str, Any] = {}
+    if relaxation is not None and relaxation.dropped:
+        extra["relaxed"] = relaxation.to_dict()
+    if relaxation is not None and relaxation.resegmented:
+        extra["resegmented"] = [{"text": word.text, "words": [part.text for part in parts]} for word, parts in relaxation.resegmented]
+    if plan.ignored:
+        extra["ignored"] = [{"text": item.text, "reason": item.reason} for item in plan.ignored]
+    dates = [
+        {"text": clause.text, "date": term.date.iso()}
+        for clause in plan.clauses
+        for term in clause.options
+        if term.date is not None
+    ]
+    if dates:
+        extra["dates"] = dates
+    return extra
+
+
 def run_search(
     searcher: Any,
     q: str,
@@ -76,18 +122,18 @@ def run_search(
     limit = whole_number(limit, "limit", 1, MAX_LIMIT)
     facet_size = whole_number(facet_size, "facet_size", 0)
     selected, span = check_filters(filters)
-    parsed = parse(q if isinstance(q, str) else "")
     table = doc_table(searcher)
     matcher = Matcher(searcher, table)
-    matched = matcher.match(parsed.groups, parsed.excluded)
+    full_plan = plan_query(searcher, q)
+    matched, plan, relaxation = match_plan(matcher, full_plan)
     passing, facets = filter_and_count(table, matched, selected, span, facet_size)
     rows = np.flatnonzero(passing)
     offset = (page - 1) * limit
     results: list[dict[str, Any]] = []
     if offset < len(rows):
-        scores = matcher.scores(parsed.positive) if sort == "relevance" else None
-        ranking = rank(table, rows, scores, sort, offset + limit, functools.partial(matcher.proximity, parsed.positive))
-        pattern = highlight_pattern(parsed.positive)
+        scores = matcher.scores(plan.clauses, plan.runs, passing) if sort == "relevance" else None
+        ranking = rank(table, rows, scores, sort, offset + limit, functools.partial(matcher.rescore, plan.clauses, plan.runs))
+        pattern = highlight_pattern([*plan.terms, *plan.runs])
         hits = zip(ranking.rows[offset:].tolist(), ranking.scores[offset:].tolist())
         results = [_row(searcher, int(table.docnums[row]), score, pattern) for row, score in hits]
     return {
@@ -100,6 +146,7 @@ def run_search(
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "results": results,
         "facets": facets,
+        **understood(plan, relaxation),
     }
 
 
@@ -144,7 +191,7 @@ def related_articles(searcher: Any, article_id: str, limit: int = 5) -> list[dic
         return []
     clauses = [wq.Term(name, w, boost=wt * (2.0 if name == "title" else 1.0)) for wt, w in top for name in ("title", "body")]
     results = searcher.search(wq.Or(clauses), limit=limit + 1)
-    pattern = highlight_pattern([Unit(w) for _wt, w in top[:5]])
+    pattern = highlight_pattern([Term(w) for _wt, w in top[:5]])
     rows = []
     for hit in results:
         if hit.get("id") == article_id:
@@ -153,38 +200,50 @@ def related_articles(searcher: Any, article_id: str, limit: int = 5) -> list[dic
     return rows[:limit]
 
 
-def suggest(searcher: Any, prefix: str, limit: int = 8) -> list[dict[str, str]]:
-    """Completions for a typed prefix: places, reporters, people, orgs, titles, then frequent words."""
-    text = clean_query(prefix or "").strip()
-    if not text or limit <= 0:
-        return []
+def _completions(searcher: Any, fragment: str, limit: int, titles: bool) -> list[tuple[str, str]]:
+    """``(completion, type)`` for a normalised fragment: places, reporters, people, orgs, headline
+    starts (``titles``), then frequent words."""
     reader = searcher.reader()
-    out: list[dict[str, str]] = []
+    out: list[tuple[str, str]] = []
     seen: set[str] = set()
 
     def add(value: str, kind: str) -> None:
         if value and value not in seen and len(out) < limit:
             seen.add(value)
-            out.append({"text": value, "type": kind})
+            out.append((value, kind))
 
     for fieldname, kind in (("place", "place"), ("reporter", "reporter"), ("person", "person"), ("org", "org")):
-        names = sorted(reader.expand_prefix(fieldname, text), key=lambda t: -reader.doc_frequency(fieldname, t))
+        names = sorted(reader.expand_prefix(fieldname, fragment), key=lambda t: -reader.doc_frequency(fieldname, t))
         for name in names[:limit]:
             add(name if isinstance(name, str) else name.decode("utf-8"), kind)
-    # Titles starting with the prefix: a headline line (kicker, title, subtitle) starting with it in
-    # the normalised text buffer, confirmed on the stored title.
-    table = doc_table(searcher)
-    needle = text.encode("utf-8")
-    for docnum in table.docnums.tolist():
-        if len(out) >= limit:
-            break
-        if table.text.headline_line_starts_with(docnum, needle):
-            title = searcher.stored_fields(docnum).get("title") or ""
-            if normalize(title).startswith(text):
-                add(title, "title")
-    words = [w if isinstance(w, str) else w.decode("utf-8") for w in reader.expand_prefix("body", text)]
-    words = [w for w in words if len(w) > 1 or w == text]
+    if titles:
+        # Titles starting with the fragment: a headline line (kicker, title, subtitle) starting with
+        # it in the normalised text buffer, confirmed on the stored title.
+        table = doc_table(searcher)
+        needle = fragment.encode("utf-8")
+        for docnum in table.docnums.tolist():
+            if len(out) >= limit:
+                break
+            if table.text.headline_line_starts_with(docnum, needle):
+                title = searcher.stored_fields(docnum).get("title") or ""
+                if normalize(title).startswith(fragment):
+                    add(title, "title")
+    words = [w if isinstance(w, str) else w.decode("utf-8") for w in reader.expand_prefix("body", fragment)]
+    words = [w for w in words if len(w) > 1 or w == fragment]
     words.sort(key=lambda w: -reader.doc_frequency("body", w))
     for word in words:
         add(word, "word")
     return out
+
+
+def suggest(searcher: Any, prefix: str, limit: int = 8) -> list[dict[str, str]]:
+    """Completions of what has been typed, keeping the whole query: the last word (or the longest
+    end of an unspaced run that something completes) is completed, the text before it kept as typed
+    (``高新区 孙`` -> ``高新区 孙庆辉``). Headlines are offered only for a query of one piece."""
+    if limit <= 0:
+        return []
+    for target in completion_targets(clean_query(prefix or "")):
+        found = _completions(searcher, target.fragment, limit, titles=target.whole)
+        if found:
+            return [{"text": target.kept + value, "type": kind} for value, kind in found]
+    return []
