@@ -23,7 +23,8 @@ from search.engines.base import BuildError, BuildReport, Engine, IndexMissing, P
 from search.engines.embedded.indexer import index_exists
 from search.engines.embedded.indexer import rebuild as _rebuild
 from search.query.filters import QueryError
-from search.query.language import highlight_terms
+from search.query.alternatives import alternative_queries
+from search.query.analyze import analyze, highlight_terms
 from search.model import Article
 
 __all__ = [
@@ -213,9 +214,27 @@ class Archive:
         page: int = 1,
         limit: int = 10,
     ) -> SearchResponse:
-        """Run a query (see :mod:`search.query.language`) with facet filters; raises :class:`QueryError`."""
-        data = self.engine.search(q, filters=normalize_filters(filters), sort=sort, page=page, limit=limit, facet_size=10)
+        """Run a query (see :mod:`search.query.language`) with facet filters; raises :class:`QueryError`.
+
+        When nothing is found, the response's ``alternatives`` lists queries that do find something
+        with the same filters (``[{"kind", "q", "total"}]``: the words spaced and unquoted, without
+        exclusions, or fewer of them), so that a zero is never the end of the road.
+        """
+        wanted = normalize_filters(filters)
+        data = self.engine.search(q, filters=wanted, sort=sort, page=page, limit=limit, facet_size=10)
+        if data.get("total") == 0 and isinstance(q, str) and q.strip():
+            data["alternatives"] = self._alternatives(q, wanted)
         return SearchResponse.from_dict(data)
+
+    def _alternatives(self, q: str, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
+        found = []
+        for kind, candidate in alternative_queries(analyze(q)):
+            total = self.engine.search(candidate, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)["total"]
+            if total:
+                found.append({"kind": kind, "q": candidate, "total": total})
+            if len(found) >= 3:
+                break
+        return found
 
     def article(self, article_id: str) -> Article | None:
         """The article with this id, or None."""

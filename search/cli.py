@@ -179,15 +179,18 @@ def _headline(hit: SearchHit) -> str:
 def render_table(response: SearchResponse, color: bool = False) -> str:
     """Results as an aligned table with a snippet line under each row, then paging and top facets."""
     width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    lines = _reading_notes(response)
     if not response.results:
-        lines = [f"No results for {response.query!r}" + (f" (page {response.page})" if response.page > 1 else "") + "."]
+        lines.append(f"No results for {response.query!r}" + (f" (page {response.page})" if response.page > 1 else "") + ".")
+        for item in response.extra.get("alternatives") or []:
+            lines.append(f"  try: newsearch search {_shell_quote(str(item.get('q', '')))}  ({item.get('total')} found)")
     else:
         start = (response.page - 1) * response.limit
         num_w = len(str(start + len(response.results)))
         fixed = num_w + 2 + 10 + 2 + 7 + 2 + 12 + 2 + 16
         title_w = max(16, width - fixed - 1)
         header = f"{'#':>{num_w}}  {fit('date', 10)}  {fit('kind', 7)}  {fit('title', title_w)}  {fit('reporters', 12)}  id"
-        lines = [header, "-" * min(width, display_width(header) + 14)]
+        lines += [header, "-" * min(width, display_width(header) + 14)]
         style = (lambda text: click.style(text, bold=True, fg="yellow")) if color else None
         for offset, hit in enumerate(response.results, start=1):
             lines.append(
@@ -210,6 +213,31 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
         if values:
             lines.append(f"  {name}: " + ", ".join(f"{printable_name(str(v.value))} ({v.count})" for v in values[:6]))
     return "\n".join(lines)
+
+
+def _shell_quote(text: str) -> str:
+    """``text`` as one shell word (single quotes unless it needs none)."""
+    return text if re.fullmatch(r"[\w\-+:.,/]+", text) else "'" + text.replace("'", "'\\''") + "'"
+
+
+def _reading_notes(response: SearchResponse) -> list[str]:
+    """Lines saying how the query was read: words the results lack (with the query requiring them
+    all), syntax that was ignored, dates typed as text."""
+    from search.ingest.sources import printable_name
+    from search.query.plan import IGNORED_REASONS
+
+    lines = []
+    relaxed = response.extra.get("relaxed") or {}
+    if relaxed.get("dropped"):
+        missing = "、".join(printable_name(str(word)) for word in relaxed["dropped"])
+        lines.append(f"以下结果不含：{missing}  (no article holds every word)")
+        lines.append(f"  all words: newsearch search {_shell_quote(printable_name(str(relaxed.get('all_words_query', ''))))}")
+    for item in response.extra.get("ignored") or []:
+        reason = IGNORED_REASONS.get(str(item.get("reason")), str(item.get("reason")))
+        lines.append(f"ignored {printable_name(str(item.get('text', '')))!r}: {reason}")
+    for item in response.extra.get("dates") or []:
+        lines.append(f"date {printable_name(str(item.get('text', '')))}: articles of {item.get('date')} and texts naming it")
+    return lines
 
 
 def _csv_row(hit: SearchHit) -> list[Any]:

@@ -73,6 +73,20 @@ def test_article_related_suggest_highlight_export_and_stats(index_dir):
     assert stats["terms"] > 0 and stats["index_bytes"] > 0 and stats["last_build"]
 
 
+def test_one_search_path_reads_unspaced_queries_relaxes_and_offers_alternatives(index_dir):
+    archive = Archive.open(index_dir)
+    found = archive.search("郑州高新区企业座谈会")
+    assert found.results[0].title.startswith("高新区召开“万人助万企”企业家座谈会") and "relaxed" not in found.extra
+    relaxed = archive.search("高新区龙虾座谈会")  # no seed page mentions 龙虾
+    assert relaxed.total >= 1 and relaxed.extra["relaxed"]["dropped"] == ["龙虾"]
+    assert relaxed.to_dict()["relaxed"] == relaxed.extra["relaxed"]  # the JSON shape carries it
+    nothing = archive.search('"高新区小微企业融资"')
+    assert nothing.total == 0 and nothing.extra["alternatives"][0] == {"kind": "spaced_query", "q": "高新区 小微 企业 融资", "total": 1}
+    assert "alternatives" not in found.extra
+    picked = [item["text"] for item in archive.suggest("党史 孙")]
+    assert "党史 孙庆辉" in picked and archive.search(picked[0]).total >= 1
+
+
 def test_a_running_archive_sees_incremental_and_full_rebuilds(seeds_dir, index_dir):
     archive = Archive.open(index_dir)
     assert archive.search("龙虾音乐节").total == 0

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,4 +246,29 @@ def test_the_page_works_without_javascript(server, browser):
     page.get_by_role("button", name="应用日期").click()
     page.wait_for_url(re.compile(r"from=2023"))
     assert page.locator("a.chip").count() == 2
+    context.close()
+
+
+def test_a_suggestion_keeps_the_words_typed_before_it_and_missing_words_are_named(server, browser):
+    context, page, errors = _new_page(browser, 1280)
+    page.goto(server + "/")
+    box = page.get_by_role("combobox", name="检索词")
+    box.click()
+    box.press_sequentially("党史 孙", delay=40)
+    option = page.get_by_role("option").filter(has_text="孙庆辉").first
+    option.wait_for(state="visible")
+    assert option.locator(".suggestion-text").inner_text() == "党史 孙庆辉"
+    option.click()  # picking it searches the whole query, which finds his article on 党史
+    page.wait_for_url(re.compile(r"/search\?q=%E5%85%9A%E5%8F%B2\+%E5%AD%99%E5%BA%86%E8%BE%89$"))
+    assert _total(page) >= 1 and "党史" in page.locator("li.result").first.inner_text()
+
+    # No article holds every word: the results say which they lack, and offer all words as typed.
+    page.goto(server + "/search?q=" + urllib.parse.quote("高新区龙虾座谈会"))
+    notice = page.locator(".notice-missing")
+    assert "以下结果不含：" in notice.inner_text() and "龙虾" in notice.inner_text()
+    assert _total(page) >= 1
+    notice.get_by_role("link", name="只看包含全部检索词的结果").click()
+    page.wait_for_url(re.compile(r"/search\?q="))
+    assert "没有找到" in page.locator(".summary").inner_text()
+    assert errors == [], errors
     context.close()

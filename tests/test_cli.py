@@ -104,8 +104,22 @@ def test_search_table_and_paging(workdir):
     assert lines[0].split()[:3] == ["#", "date", "kind"]
     assert any(line.startswith("3  ") for line in lines)  # numbering continues on page 2
     assert "(page 2 of" in result.stdout
-    none = newsearch("search", "完全不存在的词语组合", cwd=workdir)
+    none = newsearch("search", "锟斤拷烫烫烫", cwd=workdir)  # no word of it occurs anywhere
     assert none.returncode == 0 and "No results" in none.stdout
+
+
+def test_the_table_says_which_words_the_results_lack_and_what_was_ignored(workdir):
+    relaxed = newsearch("search", "小微企业 量子计算机", cwd=workdir)
+    assert relaxed.returncode == 0, relaxed.stderr
+    first = relaxed.stdout.splitlines()[0]
+    assert first.startswith("以下结果不含：") and "计算机" in first
+    assert "all words: newsearch search" in relaxed.stdout and '"计算机"' in relaxed.stdout
+    broken = newsearch("search", "(((", cwd=workdir)
+    assert broken.returncode == 0 and "ignored '((('" in broken.stdout and "No results" in broken.stdout
+    quoted = newsearch("search", '"高新区小微企业融资"', cwd=workdir)
+    assert "try: newsearch search '高新区 小微 企业 融资'" in quoted.stdout
+    unspaced = json.loads(newsearch("search", "高新区小微企业融资", "--format", "json", cwd=workdir).stdout)
+    assert unspaced["results"][0]["title"] == "政银企协同解决小微企业融资难题" and "relaxed" not in unspaced
 
 
 def test_search_csv_has_a_header_and_one_row_per_hit(workdir):

@@ -126,6 +126,22 @@ def test_new_only_twice_second_returns_nothing(work):
     assert twice["results"] == [] and twice["total"] == 0
 
 
+def test_new_only_records_relaxed_results_too(work):
+    (work / "saved_queries.toml").write_text('[queries.lobster]\nq = "梧桐园区龙虾音乐节"\nlimit = 10\n', encoding="utf-8")
+    # No seed page has 龙虾 or 音乐节: the results hold 梧桐园区 alone, and say so.
+    first = json.loads(newsearch("saved", "run", "lobster", "--new-only", "--format", "jsonl", cwd=work).stdout)
+    assert first["results"] and set(first["relaxed"]["dropped"]) == {"龙虾", "音乐节"}
+    again = json.loads(newsearch("saved", "run", "lobster", "--new-only", "--format", "jsonl", cwd=work).stdout)
+    assert again["results"] == [] and again["relaxed"]["dropped"]  # what it returned was recorded
+    # A page with every word arrives: now nothing is dropped, and only that article is new.
+    (work / "seeds" / "005_new.txt").write_text(NEW_PAGE, encoding="utf-8")
+    assert newsearch("index", cwd=work).returncode == 0
+    fresh = json.loads(newsearch("saved", "run", "lobster", "--new-only", "--format", "jsonl", cwd=work).stdout)
+    assert "relaxed" not in fresh and [row["source"] for row in fresh["results"]] == ["005_new.txt"]
+    table = newsearch("saved", "run", "lobster", cwd=work)
+    assert table.returncode == 0 and "以下结果不含" not in table.stdout
+
+
 BAD_FILES = {
     "invalid TOML": ('[queries.a]\nq = "x"\nlimit = = 3\n', "line 3"),
     "no queries table": ('title = "x"\n', "no [queries.NAME] tables"),

@@ -215,10 +215,54 @@ def test_no_results_suggests_dropping_a_filter_or_a_shorter_query(client):
     assert drop and drop[0]["total"] >= 1 and "place" not in query_of(drop[0]["url"])
     page = html(client.get("/search?q=小微企业&place=登封市"))
     assert "没有找到与“小微企业”相符的文章" in page and "去掉筛选“地点：登封市”" in page
-    words = client.get("/api/search?q=小微企业 量子计算机").get_json()
-    assert words["total"] == 0 and any(alt["kind"] == "shorter_query" for alt in words["alternatives"])
-    nothing = html(client.get("/search?q=锟斤拷烫烫烫"))
-    assert "换一个更短的词" in nothing
+    # Quoted, the exact characters occur nowhere: the page offers the same words spaced.
+    quoted = client.get('/api/search?q="高新区小微企业融资"').get_json()
+    assert quoted["total"] == 0
+    spaced = [alt for alt in quoted["alternatives"] if alt["kind"] == "spaced_query"]
+    assert spaced and spaced[0]["q"] == "高新区 小微 企业 融资" and spaced[0]["total"] >= 1
+    assert client.get(spaced[0]["url"]).get_json()["total"] >= 1
+    assert "分开检索“高新区 小微 企业 融资”" in html(client.get('/search?q="高新区小微企业融资"'))
+    nothing = html(client.get("/search?q=锟斤拷烫烫烫"))  # no word of it occurs anywhere
+    assert "没有找到与“锟斤拷烫烫烫”相符的文章" in nothing and "换一个更短的词" in nothing
+
+
+def test_unspaced_words_a_bare_name_and_a_typed_date_find_their_articles(client):
+    for q, title in (("高新区小微企业融资", "政银企协同解决小微企业融资难题"), ("登封氢能源汽车", "现代汽车集团来登封 洽谈氢能源产业项目"),
+                     ("高新区怎么解决小微企业融资难", "政银企协同解决小微企业融资难题"), ("金水区招商引资", "金水区吹响奋进「冲锋号」")):  # fmt: skip
+        data = client.get("/api/search", query_string={"q": q}).get_json()
+        assert data["results"] and data["results"][0]["title"] == title, q
+        assert "relaxed" not in data
+    byline = client.get("/api/search?q=孙庆辉&limit=50").get_json()  # bylines are not body text
+    assert byline["total"] >= 9 and all("孙庆辉" in row["reporters"] for row in byline["results"][:9])
+    dated = client.get("/api/search?q=2024年11月22日").get_json()
+    assert dated["dates"] == [{"text": "2024年11月22日", "date": "2024-11-22"}]
+    assert dated["total"] == 5 and {row["date"] for row in dated["results"]} == {"2024-11-22"}
+    assert "按日期检索" in html(client.get("/search?q=2024年11月22日"))
+
+
+def test_words_no_article_holds_together_are_dropped_and_named(client):
+    data = client.get("/api/search?q=小微企业 量子计算机").get_json()
+    assert data["total"] >= 1
+    assert "计算机" in data["relaxed"]["dropped"] and data["relaxed"]["required"]
+    assert set(data["relaxed"]["required"]) | set(data["relaxed"]["dropped"]) == {"小微", "企业", "量子", "计算机"}
+    page = html(client.get("/search?q=小微企业 量子计算机"))
+    assert "以下结果不含：" in page and '<s class="missing-word">计算机</s>' in page
+    link = re.search(r'<a href="([^"]+)">只看包含全部检索词的结果</a>', page)
+    assert link
+    strict = client.get(link.group(1).replace("&amp;", "&"))
+    assert strict.status_code == 200 and "没有找到与" in html(strict)  # every word required: none holds them all
+
+
+def test_ignored_syntax_is_said_and_never_lists_the_archive(client):
+    everything = client.get("/api/search?q=").get_json()["total"]
+    for q, piece in (("(((", "((("), ("title:", "title:"), ("-", "-"), ("OR", "OR"), ("AND OR NOT", "AND")):
+        data = client.get("/api/search", query_string={"q": q}).get_json()
+        assert data["total"] == 0, q
+        assert piece in [item["text"] for item in data["ignored"]], q
+    page = html(client.get("/search?q=((("))
+    assert "已忽略：<code>(((</code>（括号不能给词语分组，已略去）" in page and "没有可以检索的词语" in page
+    data = client.get("/api/search", query_string={"q": "小微 AND 融资 ((("}).get_json()
+    assert 0 < data["total"] < everything and [item["text"] for item in data["ignored"]] == ["((("]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,9 +345,9 @@ def test_api_article_has_every_field_paragraphs_and_related(client, archive):
     data = response.get_json()
     assert ARTICLE_KEYS <= set(data)
     assert data["id"] == article_id and data["body"] == archive.article(article_id).body
-    assert data["highlight_terms"] == ["小微企业"]
+    assert data["highlight_terms"] == ["小微企业", "小微", "企业"]  # the run as typed, then its words
     marked = [seg["text"] for para in data["paragraphs"] for seg in para["segments"] if seg["mark"]]
-    assert marked and set(marked) == {"小微企业"}
+    assert "小微企业" in marked and set(marked) <= {"小微企业", "小微", "企业"}
     assert all(ROW_KEYS <= set(row) for row in data["related"])
     assert data["back_url"].startswith("/search?q=")
 

@@ -42,6 +42,15 @@ SUGGESTION_TYPE_LABELS: dict[str, str] = {
     "keyword": "词语",
 }
 
+#: Why a piece of query syntax was ignored (the ``reason`` codes of the search JSON's ``ignored``).
+IGNORED_LABELS: dict[str, str] = {
+    "parenthesis": "括号不能给词语分组，已略去",
+    "dangling_operator": "运算符前后缺少检索词",
+    "empty_field": "字段限定后面没有检索词",
+    "unbalanced_quote": "引号不成对",
+    "no_word": "不含文字或数字",
+}
+
 _YEAR_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _MONTH = re.compile(r"^\d{1,2}$")
 _YEAR = re.compile(r"^\d{4}$")
@@ -102,3 +111,21 @@ def date_label(date: str | None) -> str:
 def suggestion_type_label(kind: str) -> str:
     """``"place"`` -> ``"地点"``."""
     return SUGGESTION_TYPE_LABELS.get(kind, kind)
+
+
+def ignored_label(reason: str) -> str:
+    """``"parenthesis"`` -> ``"括号不能给词语分组，已略去"`` (unknown codes are returned unchanged)."""
+    return IGNORED_LABELS.get(reason, reason)
+
+
+def alternative_label(kind: str, q: str) -> str:
+    """How a query offered after a zero reads on the page: ``("shorter_query", "融资")`` -> ``只搜“融资”``.
+
+    >>> alternative_label("spaced_query", "高新区 融资")
+    '分开检索“高新区 融资”'
+    """
+    if kind == "spaced_query":
+        return f"分开检索“{q}”"
+    if kind == "without_exclusions":
+        return f"不排除任何词：“{q}”"
+    return f"只搜“{q}”"

@@ -17,7 +17,7 @@ from flask import url_for
 from search.api import SearchHit, SearchResponse
 from web.archive import get_archive, query_error_types
 from web.highlight import mark_segments, paragraphs
-from web.labels import FACETS, kind_label, value_label
+from web.labels import FACETS, alternative_label, ignored_label, kind_label, value_label
 from web.params import ParamError, SearchState
 
 MAX_ALTERNATIVES = 6
@@ -96,7 +96,8 @@ def search_view(state: SearchState, endpoint: str = "pages.search") -> dict[str,
         for option in state.sort_options()
     ]
     data["pagination"] = _pagination(state, response.pages, endpoint)
-    data["alternatives"] = _alternatives(state, endpoint) if response.total == 0 else []
+    data["alternatives"] = _alternatives(state, response, endpoint) if response.total == 0 else []
+    data["notices"] = _notices(response, state, endpoint)
     data["html_url"] = search_url(state, "pages.search")
     data["json_url"] = search_url(state, "api.search")
     return data
@@ -159,12 +160,37 @@ def _pagination(state: SearchState, pages: int, endpoint: str) -> dict[str, Any]
     }
 
 
-def _words(q: str) -> list[str]:
-    return [word for word in re.split(r"\s+", q) if word and word.upper() != "OR"]
+def _notices(response: SearchResponse, state: SearchState, endpoint: str) -> dict[str, Any]:
+    """What the page says about how it read the query (each key absent when there is nothing to say):
+
+    - ``missing``: the words the results lack after relaxation, with ``all_words_url`` (the search
+      requiring every word as typed);
+    - ``ignored``: syntax left out, ``[{"text", "reason", "label"}]``;
+    - ``dates``: dates typed as text, ``[{"text", "date"}]``.
+    """
+    notices: dict[str, Any] = {}
+    relaxed = response.extra.get("relaxed")
+    if isinstance(relaxed, dict) and relaxed.get("dropped"):
+        notices["missing"] = {
+            "words": [str(word) for word in relaxed["dropped"]],
+            "all_words_url": search_url(state.copy(q=str(relaxed.get("all_words_query") or state.q), page=1), endpoint),
+        }
+    ignored = response.extra.get("ignored")
+    if isinstance(ignored, list) and ignored:
+        notices["ignored"] = [
+            {"text": str(item.get("text", "")), "reason": str(item.get("reason", "")), "label": ignored_label(str(item.get("reason", "")))}
+            for item in ignored
+            if isinstance(item, dict)
+        ]
+    dates = response.extra.get("dates")
+    if isinstance(dates, list) and dates:
+        notices["dates"] = [{"text": str(item.get("text", "")), "date": str(item.get("date", ""))} for item in dates if isinstance(item, dict)]
+    return notices
 
 
-def _alternatives(state: SearchState, endpoint: str) -> list[dict[str, Any]]:
-    """What to try when nothing matched: drop a filter, drop all filters, fewer words, completions.
+def _alternatives(state: SearchState, response: SearchResponse, endpoint: str) -> list[dict[str, Any]]:
+    """What to try when nothing matched: drop a filter, drop all filters, and the queries the archive
+    offers (the words spaced and unquoted, fewer words, a shorter fragment).
 
     Each alternative is checked with a one-row search and offered only if it finds something.
     """
@@ -175,19 +201,6 @@ def _alternatives(state: SearchState, endpoint: str) -> list[dict[str, Any]]:
         candidates.append(("drop_filter", f"去掉筛选“{chip['name']}：{label}”", chip["state"]))
     if len(chips) > 1:
         candidates.append(("drop_filters", "去掉全部筛选", state.copy(filters={}, date_from="", date_to="", page=1)))
-    words = _words(state.q)
-    if len(words) > 1:
-        for word in words[:3]:
-            candidates.append(("shorter_query", f"只搜“{word}”", state.copy(q=word, page=1)))
-    elif len(state.q) > 2:
-        try:
-            completions = get_archive().suggest(state.q[:2], limit=3)
-        except Exception:  # noqa: BLE001 - alternatives are a courtesy; the page must still render
-            completions = []
-        for item in completions:
-            text = str(item.get("text", ""))
-            if text and text != state.q:
-                candidates.append(("shorter_query", f"试试“{text}”", state.copy(q=text, page=1)))
     alternatives: list[dict[str, Any]] = []
     for kind, label, candidate in candidates[: MAX_ALTERNATIVES + 2]:
         try:
@@ -198,6 +211,14 @@ def _alternatives(state: SearchState, endpoint: str) -> list[dict[str, Any]]:
             alternatives.append({"kind": kind, "label": label, "total": total, "url": search_url(candidate, endpoint)})
         if len(alternatives) >= MAX_ALTERNATIVES:
             break
+    offered = response.extra.get("alternatives")
+    for item in offered if isinstance(offered, list) else []:
+        if len(alternatives) >= MAX_ALTERNATIVES or not isinstance(item, dict):
+            break
+        q, kind = str(item.get("q", "")), str(item.get("kind", "shorter_query"))
+        if q:
+            alternatives.append({"kind": kind, "label": alternative_label(kind, q), "total": item.get("total", 0),
+                                 "q": q, "url": search_url(state.copy(q=q, page=1), endpoint)})  # fmt: skip
     return alternatives
 
 
