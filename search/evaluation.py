@@ -1,15 +1,22 @@
-"""Search-quality evaluation on the seed pages: judged queries and fragment recall.
+"""Search-quality evaluation: judged queries, natural queries against the plain approach, fragments.
 
-``python -m search.evaluation [--seeds DIR] [--fragments N] [--rng-seed S] [--grid]`` builds a
-temporary index from the seed pages (extraction through ``search.ingest.sources``, then
-:func:`search.engines.embedded.schema.add_articles`) and prints:
+``python -m search.evaluation [--seeds DIR] [--corpus FILE] [--fragments N] [--rng-seed S] [--grid]``
+prints, in one run:
 
-- **MRR@10, top-1, top-3** over ``search/data/judged_queries.toml`` (expected articles are named by
-  seed file + a substring of their text, since ids are content hashes), plus every failure;
+- **the 67 judged queries** (``search/data/judged_queries.toml``) over a temporary index of the seed
+  pages: MRR@10, top-1, top-3 and every failure (expected articles are named by seed file + a
+  substring of their text, since ids are content hashes);
 - **fragment recall**: the share of N random 2–8 character fragments of Chinese text, cut from the
-  articles' headlines and bodies with a seeded RNG, whose article is among the results.
+  seed articles' headlines and bodies with a seeded RNG, whose article is among the results;
+- **the natural queries** (``search/data/natural_queries.toml``: unspaced runs, names beside topics,
+  questions, dates, traditional and full-width variants, operators) over the seed articles *and*
+  the 1,000 THUCNews articles (``--corpus``, default ``tests/data/thucnews-1000.jsonl``) in one
+  index: top-1, top-3, MRR@10 for our engine and, on the same articles and queries in the same
+  run, for the plain approach (:mod:`search.plain`: jieba's ChineseAnalyzer + Whoosh's
+  QueryParser), overall and per kind of query.
 
-``--grid`` also scores a few field-weight settings, the measurement behind ``query.WEIGHTS``.
+``--grid`` also scores a few weight settings on both sets, the measurement behind
+``matching.WEIGHTS``.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from search.analysis import CJK_RUN
 from search.model import Article
 
 DEFAULT_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "thucnews-1000.jsonl"
 
 
 @dataclass
@@ -111,10 +119,11 @@ class Report:
         return out
 
 
-def load_judged(path: Path | None = None) -> list[dict[str, Any]]:
-    """The judged queries (``search/data/judged_queries.toml`` unless ``path`` is given)."""
+def load_judged(path: Path | None = None, name: str = "judged_queries.toml") -> list[dict[str, Any]]:
+    """The judged queries of ``search/data/NAME`` (``judged_queries.toml``; ``natural_queries.toml``
+    for the natural set) unless ``path`` is given."""
     if path is None:
-        text = resources.files("search").joinpath("data/judged_queries.toml").read_text(encoding="utf-8")
+        text = resources.files("search").joinpath(f"data/{name}").read_text(encoding="utf-8")
     else:
         text = path.read_text(encoding="utf-8")
     return list(tomllib.loads(text)["query"])
@@ -164,19 +173,41 @@ def resolve(articles: list[Article], source: str, text: str) -> str:
     return hits[0]
 
 
+def expected_id(articles: list[Article], entry: Mapping[str, str]) -> str:
+    """A judged article: ``{"id"}`` as given (it must exist), or ``{"source", "text"}`` resolved."""
+    if "id" in entry:
+        if not any(a.id == entry["id"] for a in articles):
+            raise ValueError(f"judged article {entry['id']!r} is not among the articles")
+        return entry["id"]
+    return resolve(articles, entry["source"], entry["text"])
+
+
 def judge(searcher: Any, articles: list[Article], judged: list[dict[str, Any]]) -> list[QueryOutcome]:
     """Run each judged query and record where its expected articles landed."""
     from search.engines.embedded.search import run_search
 
     outcomes = []
     for item in judged:
-        expected = [resolve(articles, e["source"], e["text"]) for e in item["expect"]]
-        absent = [resolve(articles, e["source"], e["text"]) for e in item.get("absent", [])]
+        expected = [expected_id(articles, e) for e in item["expect"]]
+        absent = [expected_id(articles, e) for e in item.get("absent", [])]
         data = run_search(searcher, item["q"], filters=item.get("filters"), limit=10)
         ids = [row["id"] for row in data["results"]]
-        everything = {row["id"] for row in run_search(searcher, item["q"], filters=item.get("filters"), limit=1000)["results"]}
+        leaked = []
+        if absent:
+            everything = {row["id"] for row in run_search(searcher, item["q"], filters=item.get("filters"), limit=1000)["results"]}
+            leaked = [a for a in absent if a in everything]
         ranks = [ids.index(e) + 1 if e in ids else None for e in expected]
-        outcomes.append(QueryOutcome(item["q"], item.get("kind", ""), ranks, [a for a in absent if a in everything]))
+        outcomes.append(QueryOutcome(item["q"], item.get("kind", ""), ranks, leaked))
+    return outcomes
+
+
+def judge_plain(plain: Any, articles: list[Article], judged: list[dict[str, Any]]) -> list[QueryOutcome]:
+    """The same judgement for the plain approach (a :class:`search.plain.PlainSearcher`)."""
+    outcomes = []
+    for item in judged:
+        expected = [expected_id(articles, e) for e in item["expect"]]
+        ids = plain.search(item["q"], limit=10)
+        outcomes.append(QueryOutcome(item["q"], item.get("kind", ""), [ids.index(e) + 1 if e in ids else None for e in expected]))
     return outcomes
 
 
@@ -234,6 +265,77 @@ def evaluate(
     return Report(outcomes, len(sample), missed)
 
 
+def load_corpus_articles(corpus: Path) -> list[Article]:
+    """The articles of a ``.jsonl`` corpus, through the same reading as a seed file."""
+    from search.ingest.sources import read_seed_file
+
+    return read_seed_file(corpus).articles
+
+
+@dataclass
+class NaturalReport:
+    """The natural queries, ranked by our engine and by the plain approach on the same articles."""
+
+    ours: list[QueryOutcome]
+    plain: list[QueryOutcome]
+    articles: int
+
+    @staticmethod
+    def figures(outcomes: list[QueryOutcome]) -> tuple[float, float, float]:
+        """top-1, top-3 (every expected article), MRR@10."""
+        report = Report(outcomes, 0, [])
+        return report.top1, report.top3, report.mrr
+
+    def lines(self) -> list[str]:
+        """The human-readable comparison, overall and per kind, then our failures."""
+        out = [f"natural queries: {len(self.ours)} over {self.articles} articles (seed pages + corpus)",
+               f"  {'':<22}{'top-1':>7}{'top-3':>7}{'MRR@10':>8}"]  # fmt: skip
+        for name, outcomes in (("newsearch", self.ours), ("plain jieba+Whoosh", self.plain)):
+            top1, top3, mrr = self.figures(outcomes)
+            out.append(f"  {name:<22}{top1:>7.3f}{top3:>7.3f}{mrr:>8.3f}")
+        out.append("  by kind (newsearch top-1 / top-3 | plain top-1 / top-3):")
+        kinds = sorted({o.kind for o in self.ours})
+        for kind in kinds:
+            ours = [o for o in self.ours if o.kind == kind]
+            plain = [o for o in self.plain if o.kind == kind]
+            a, b = self.figures(ours), self.figures(plain)
+            out.append(f"    {kind:<15} {len(ours):>3}  {a[0]:.2f} / {a[1]:.2f} | {b[0]:.2f} / {b[1]:.2f}")
+        for o in self.ours:
+            if not o.all_in_top3 or o.reciprocal_rank < 1.0:
+                out.append(f"  newsearch {o.kind:<14} {o.q!r}: ranks {o.ranks}")
+        return out
+
+
+def evaluate_natural(
+    seeds_dir: Path = DEFAULT_SEEDS,
+    corpus: Path = DEFAULT_CORPUS,
+    weights: Mapping[str, float] | None = None,
+    articles: list[Article] | None = None,
+    plain: bool = True,
+) -> NaturalReport:
+    """Rank the natural queries over the seed articles and the corpus, ours and (``plain``) the plain way."""
+    from search.engines.embedded import matching
+    from search.plain import PlainSearcher, build_plain_index
+
+    articles = articles if articles is not None else load_seed_articles(seeds_dir) + load_corpus_articles(corpus)
+    judged = load_judged(name="natural_queries.toml")
+    saved = dict(matching.WEIGHTS)
+    matching.WEIGHTS.update(weights or {})
+    try:
+        with temporary_index(articles) as searcher:
+            ours = judge(searcher, articles, judged)
+    finally:
+        matching.WEIGHTS.clear()
+        matching.WEIGHTS.update(saved)
+    plain_outcomes: list[QueryOutcome] = []
+    if plain:
+        with tempfile.TemporaryDirectory(prefix="newsearch-plain-") as tmp:
+            build_plain_index(articles, Path(tmp))
+            with PlainSearcher(Path(tmp)) as searcher:
+                plain_outcomes = judge_plain(searcher, articles, judged)
+    return NaturalReport(ours, plain_outcomes, len(articles))
+
+
 # Measured on the seeds with a lead field as well (title, lead, body, fragment -> mean 1/rank):
 # 3/1.5/1/0.5 and 3/0/1/0.5 both 0.959, so the lead field was dropped; body-heavy 1/0/3 fell to 0.950.
 GRID = (
@@ -241,32 +343,37 @@ GRID = (
     {"title": 2.0, "body": 1.0, "fragment": 0.5},
     {"title": 3.0, "body": 1.0, "fragment": 0.5},
     {"title": 5.0, "body": 1.0, "fragment": 0.5},
-    {"title": 1.0, "body": 3.0, "fragment": 0.5},
-    {"title": 3.0, "body": 1.0, "fragment": 0.0},
     {"title": 3.0, "body": 1.0, "fragment": 0.2},
     {"title": 3.0, "body": 1.0, "fragment": 1.0},
+    {"run": 0.0}, {"run": 0.5}, {"run": 2.0}, {"run": 4.0},
+    {"proximity": 0.0}, {"proximity": 3.0}, {"proximity": 6.0},
 )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: print the report (and the weight grid with ``--grid``)."""
+    """Command line: print the reports (and the weight grid with ``--grid``)."""
     parser = argparse.ArgumentParser(prog="python -m search.evaluation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--seeds", type=Path, default=DEFAULT_SEEDS, help="seed pages directory")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="the .jsonl corpus beside the seeds")
     parser.add_argument("--fragments", type=int, default=500, help="random fragments to test (default 500)")
     parser.add_argument("--rng-seed", type=int, default=20240101, help="seed of the fragment sampler")
-    parser.add_argument("--grid", action="store_true", help="also compare field-weight settings")
+    parser.add_argument("--grid", action="store_true", help="also compare weight settings")
     args = parser.parse_args(argv)
     articles = load_seed_articles(args.seeds)
     print(f"articles: {len(articles)} from {args.seeds}")
     report = evaluate(args.seeds, args.fragments, args.rng_seed, articles=articles)
     print("\n".join(report.lines()))
+    combined = articles + load_corpus_articles(args.corpus)
+    natural = evaluate_natural(args.seeds, args.corpus, articles=combined)
+    print()
+    print("\n".join(natural.lines()))
     if args.grid:
-        print("\nweights title body fragment -> MRR@10, top-1, top-3, mean 1/rank of all expected")
+        print("\nweights -> judged MRR@10 top-1 top-3 | natural top-1 top-3 MRR@10")
         for weights in GRID:
             r = evaluate(args.seeds, 0, args.rng_seed, weights=weights, articles=articles)
-            print(f"  {weights['title']:.1f} {weights['body']:.1f} {weights['fragment']:.1f} -> "
-                  f"{r.mrr:.3f} {r.top1:.3f} {r.top3:.3f} {r.map_all:.3f}")  # fmt: skip
+            n = NaturalReport.figures(evaluate_natural(args.seeds, args.corpus, weights=weights, articles=combined, plain=False).ours)
+            print(f"  {weights} -> {r.mrr:.3f} {r.top1:.3f} {r.top3:.3f} | {n[0]:.3f} {n[1]:.3f} {n[2]:.3f}")
     return 0
 
 
