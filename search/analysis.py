@@ -136,6 +136,22 @@ def tokenize(normalized: str) -> list[tuple[str, int, int]]:
     return segmenter().tokenize(normalized)
 
 
+def dictionary_boundaries(normalized: str) -> set[int]:
+    """Offsets where the dictionary alone (no HMM guessing of unknown words) cuts ``normalized``.
+
+    Unknown words — most names — fall apart into single characters there, while dictionary
+    words stay whole: a name whose edges are such offsets covers whole words, one straddling a
+    dictionary word (金基 in 基金基金) does not.
+
+    >>> sorted(dictionary_boundaries("刘云华小微企业"))
+    [0, 1, 2, 3, 4, 5, 7]
+    """
+    bounds = {0}
+    for _word, _start, end in segmenter().tokenize(normalized, hmm=False) if normalized else ():
+        bounds.add(end)
+    return bounds
+
+
 def words(text: str) -> list[tuple[str, int, int, int]]:
     """Normalise and segment ``text``: ``(word, position, startchar, endchar)`` for each word.
 

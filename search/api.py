@@ -41,6 +41,9 @@ __all__ = [
     "BuildReport",
 ]
 
+#: Queries tried after a search finds nothing (each is a search; a zero-result page must stay cheap).
+MAX_ALTERNATIVES_TRIED = 4
+
 #: Incremental (or ``full=True``) build of the embedded index: ``rebuild(seeds_dir, index_dir)``.
 rebuild = _rebuild
 
@@ -228,7 +231,7 @@ class Archive:
 
     def _alternatives(self, q: str, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
         found = []
-        for kind, candidate in alternative_queries(analyze(q)):
+        for kind, candidate in alternative_queries(analyze(q))[:MAX_ALTERNATIVES_TRIED]:
             total = self.engine.search(candidate, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)["total"]
             if total:
                 found.append({"kind": kind, "q": candidate, "total": total})

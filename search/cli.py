@@ -366,10 +366,14 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
 def search_command(query: str, index_dir: Path, filter_items: tuple[str, ...], sort: str, limit: int, page: int, fmt: str) -> None:
     """Search the archive.
 
-    Words must all match; OR, -word, "exact phrase", title:, reporter:, place: work (DESIGN §8).
+    Type Chinese without spaces: the query is cut into words and every word must match (as a word,
+    a name or characters). OR/|, AND/&&/+word, -word/NOT, "exact phrase", title:, reporter:, place:
+    work; dates typed as text (2024年11月22日) match the article's date. When no article holds every
+    word, the table says which words the results lack.
 
     \b
     Example:
+        newsearch search 高新区小微企业融资
         newsearch search "小微企业 融资" --filter place=高新区 --filter year=2024
         newsearch search 党史学习教育 --sort newest --format json
         newsearch search 融资 --filter from=2024-01 --filter to=2024-06 --format csv > hits.csv

@@ -237,6 +237,16 @@ def test_hostile_queries_on_every_page_that_shows_them(client, page_article):
     get(client, "/search", query_string={"q": "x" * 300 + SCRIPT}, status=400)
 
 
+def test_hostile_words_in_the_reading_notices_stay_text(client):
+    # Words the results lack, ignored syntax and offered queries all repeat what was typed.
+    q = "((( 龙虾<img src=x onerror=alert(11)>锟斤拷 \"<b>\" title:"
+    page = get(client, "/search", query_string={"q": q})
+    assert "以下结果不含：" in page.text and "已忽略：" in page.text
+    assert "(((" in page.text and "title:" in page.text
+    nothing = get(client, "/search", query_string={"q": '"<svg onload=alert(12)>锟斤拷"'})
+    assert "没有找到与“\"<svg onload=alert(12)>锟斤拷\"”相符的文章" in nothing.text
+
+
 def test_suggestions_and_api_answers_are_json_never_html(client):
     for url, params in (("/api/suggest", {"q": "<scr"}), ("/api/suggest", {"q": SCRIPT}), ("/api/search", {"q": "美食节"}),
                         ("/api/article/hostile-1", {"q": SCRIPT})):  # fmt: skip

@@ -244,7 +244,7 @@ def test_hostile_file_names_are_escaped_in_reports_and_a_non_utf8_name_is_skippe
     shown = newsearch("show", hit.id, "--index", str(tmp_path / "index"))
     assert shown.returncode == 0 and "source:         esc\\x1b[2J.txt" in shown.stdout  # ... printed escaped
     assert "\x1b" not in shown.stdout
-    table = newsearch("search", "一项目", "--index", str(tmp_path / "index"))
+    table = newsearch("search", '"一项目"', "--index", str(tmp_path / "index"))  # quoted: the headline's characters
     assert "\x1b" not in table.stdout and "esc\\x1b[2J.txt (1)" in table.stdout
 
 

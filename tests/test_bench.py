@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import main
+from bench.run import UNSPACED, main, searches
 
 
 # jieba.analyse (the baseline's ChineseAnalyzer) leaves its idf.txt open when imported.
@@ -19,6 +19,21 @@ def test_benchmark_measures_every_figure_on_the_seeds(tmp_path: Path, capsys) ->
     assert figures["plain_build_s"] > 0 and figures["build_speedup"] > 0  # the baseline ran on the same articles
     for key in ("engine_build_s", "unchanged_run_s", "unchanged_cli_run_s", "add_one_page_s", "cold_cli_search_s", "index_mb"):
         assert figures[key] > 0, key
-    assert figures["api_search"]["n"] == 38 and figures["api_search"]["new_p95_ms"] > 0
+    assert figures["api_search"]["n"] == len(searches()) == 38 + len(UNSPACED) and figures["api_search"]["new_p95_ms"] > 0
+    assert figures["api_search"]["new_unspaced_p95_ms"] > 0 and figures["api_search"]["new_original_p95_ms"] > 0
     assert json.loads(out.read_text(encoding="utf-8"))["articles"] == 21
     assert "full build, plain ChineseAnalyzer" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_known_item_benchmark_runs_on_the_corpus_and_reports_both_approaches(tmp_path: Path, capsys) -> None:
+    from bench.known_item import DEFAULT_CORPUS
+    from bench.known_item import main as known_item
+
+    corpus = tmp_path / "corpus.jsonl"  # 150 of the 1,000 articles: the plain build is the slow part
+    corpus.write_text("".join(DEFAULT_CORPUS.read_text(encoding="utf-8").splitlines(keepends=True)[:150]), encoding="utf-8")
+    figures = known_item(["--queries", "20", "--corpus", str(corpus)])
+    assert figures["queries"]["n"] == 20
+    for name in ("newsearch", "plain"):
+        assert 0 <= figures[name]["mrr10"] <= figures[name]["top10"] <= 1
+    assert "plain" in capsys.readouterr().out

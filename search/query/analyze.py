@@ -32,7 +32,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Protocol
 
-from search.analysis import CJK_RUN, word_list
+from search.analysis import CJK_RUN, dictionary_boundaries, word_list
 from search.query.dates import date_clause, find_dates
 from search.query.language import MAX_CLAUSES, Token, term_chunks, tokenize
 from search.query.plan import Clause, QueryPlan, Term
@@ -58,18 +58,25 @@ def function_words() -> frozenset[str]:
 
 
 def _name_spans(text: str, lexicon: Lexicon | None) -> list[tuple[int, int]]:
-    """Leftmost-longest spans of known names in a Chinese ``text`` (two characters or more)."""
+    """Leftmost-longest spans of known names in a Chinese ``text`` (two characters or more).
+
+    A name is taken only where it covers whole words of the dictionary's own cut
+    (:func:`search.analysis.dictionary_boundaries`): a name made of characters the dictionary
+    does not know (刘云华, 钟莹莹) is kept whole, one straddling dictionary words is a coincidence
+    (an extracted name 金基 inside 基金基金指数) and ignored.
+    """
     if lexicon is None or len(text) < 2:
         return []
     candidates = {text[i:j] for i in range(len(text)) for j in range(i + 2, min(len(text), i + MAX_NAME_CHARS) + 1)}
     known = lexicon.known_names(candidates)
     if not known:
         return []
+    bounds = dictionary_boundaries(text)
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(text) - 1:
         for j in range(min(len(text), i + MAX_NAME_CHARS), i + 1, -1):
-            if text[i:j] in known:
+            if text[i:j] in known and i in bounds and j in bounds:
                 spans.append((i, j))
                 i = j
                 break
@@ -194,6 +201,7 @@ def analyze(q: str, lexicon: Lexicon | None = None) -> QueryPlan:
     _close_chain(plan, chain)
     _drop_function_words(plan)
     _mark_run_words(plan)
+    plan.clauses = list(dict.fromkeys(plan.clauses))  # a word typed twice is one requirement
     del plan.clauses[MAX_CLAUSES:]
     del plan.excluded[MAX_CLAUSES:]
     plan.runs = list(dict.fromkeys(plan.runs))[:MAX_CLAUSES]

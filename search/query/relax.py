@@ -14,8 +14,9 @@ questions through a :class:`ClauseCounter`; the decisions are made here, the sam
    ones first (highest document frequency: the least informative; Meilisearch's ``frequency``
    strategy), until the remaining clauses match some article. Strict clauses (quoted, ``+word``)
    are never dropped, and at least one clause always remains.
-4. A long query is not tried in every combination: after :data:`MAX_TESTS` conjunctions, the
-   rarest clause that matches on its own is kept. If none matches, the result is empty.
+4. A long query is not tried in every combination: after :data:`MAX_TESTS` conjunctions, the most
+   frequent remaining clause is dropped, one at a time, until the rest match. If nothing does, the
+   result is empty.
 
 Relaxation looks at the whole archive, not at the filters of one search: "no article holds these
 words" is a property of the words; "none in 登封市" is answered by offering to drop the filter.
@@ -33,7 +34,7 @@ from search.query.plan import Clause, QueryPlan, Term
 
 #: Conjunctions tried before giving up on keeping several words (each is a cheap masked AND once the
 #: clauses have been matched; the budget bounds a long query's 2^n subsets).
-MAX_TESTS = 64
+MAX_TESTS = 32
 
 
 class ClauseCounter(Protocol):
@@ -109,30 +110,41 @@ def relax(plan: QueryPlan, counter: ClauseCounter) -> Relaxation | None:
     clauses = typed
     if len(clauses) < 2:
         return None
-    relaxable = [clause for clause in clauses if not clause.strict]
-    absent = [clause for clause in relaxable if frequency[clause] == 0]
-    present = [clause for clause in relaxable if frequency[clause] > 0]
-    strict = [clause for clause in clauses if clause.strict]
+    relaxable = [i for i, clause in enumerate(clauses) if not clause.strict]
+    absent = {i for i in relaxable if frequency[clauses[i]] == 0}
+    present = [i for i in relaxable if i not in absent]
     # Fewest words dropped first; among as many, the most frequent ones (ties: the later-typed).
-    by_frequency = sorted(present, key=lambda c: (-frequency[c], -clauses.index(c)))
+    by_frequency = sorted(present, key=lambda i: (-frequency[clauses[i]], -i))
+
+    def attempt(dropped: set[int]) -> Relaxation | None:
+        kept = [clause for i, clause in enumerate(clauses) if i not in dropped]
+        if kept and counter.matches(kept):
+            gone = [clauses[i] for i in sorted(absent)] + [clauses[i] for i in by_frequency if i in dropped and i not in absent]
+            return Relaxation(plan.keeping(kept), kept, gone, typed)
+        return None
+
     tests = 0
     for count in range(0, len(present)):
-        drops = itertools.combinations(by_frequency, count)
-        ranked = sorted(drops, key=lambda combo: -sum(frequency[c] for c in combo)) if count > 1 else drops
+        combos = itertools.combinations(by_frequency, count)
+        ranked = sorted(combos, key=lambda combo: -sum(frequency[clauses[i]] for i in combo)) if count > 1 else combos
         for combo in ranked:
-            kept = [c for c in clauses if c not in absent and c not in combo]
-            if not kept or (count == 0 and not absent):
+            if count == 0 and not absent:
                 continue
             if tests >= MAX_TESTS:
                 break
             tests += 1
-            if counter.matches(kept):
-                return Relaxation(plan.keeping(kept), kept, absent + list(combo), typed)
-    if strict:
-        return None  # quoted words that do not occur together are never dropped
-    for clause in sorted(present, key=lambda c: frequency[c]):  # past the budget: one word alone
-        if counter.matches([clause]):
-            return Relaxation(plan.keeping([clause]), [clause], [c for c in clauses if c != clause], typed)
+            found = attempt(absent | set(combo))
+            if found is not None:
+                return found
+        if tests >= MAX_TESTS:
+            break
+    if tests >= MAX_TESTS:  # too many words to try every way: drop the most frequent, one at a time
+        dropped = set(absent)
+        for i in by_frequency[:-1]:
+            dropped.add(i)
+            found = attempt(dropped)
+            if found is not None:
+                return found
     return None
 
 

@@ -24,13 +24,12 @@ Scores (words above fragments, titles above bodies):
 * fragment BM25: the same formula over the term's character occurrences in headline and body, times
   ``WEIGHTS["fragment"]`` — so the same characters rank higher as a word than inside one;
 * a *run* (a stretch typed without spaces, cut into several words) found contiguously scores like a
-  fragment times ``WEIGHTS["run"]``: the whole typed run first, then the words close together
-  (the proximity bonus), then the words scattered.
+  fragment times ``WEIGHTS["run"]``: the whole typed run first, then its words side by side in the
+  typed order (pairs) and close together (proximity), then the words scattered.
 
-The :data:`RESCORE_WINDOW` best documents get the proximity bonus when the query's clauses stand
-close together (:meth:`Matcher.proximity`). Ties are broken by date, newest first. Everything is
-computed with numpy over the rows of the searcher's
-:class:`~search.engines.embedded.doctable.DocTable`.
+The :data:`RESCORE_WINDOW` best documents get the pair and proximity bonuses
+(:meth:`Matcher.rescore`). Ties are broken by date, newest first. Everything is computed with numpy
+over the rows of the searcher's :class:`~search.engines.embedded.doctable.DocTable`.
 
 Fragment scans cost time in proportion to the archive's text, so clauses are evaluated in order of
 estimated rarity: the rarest clause is scanned over the whole text, later clauses and exclusions
@@ -67,6 +66,7 @@ RESCORE_WINDOW = 100
 #: Whole-archive term matches kept per searcher (~9 bytes a document each: 64 take 29 MB at 50,000).
 SHARED_MATCHES = 64
 _MAX_SPANS = 1000  # occurrences of a clause considered for proximity (a huge page has thousands)
+_MAX_PAIRS = 16  # word pairs of one run looked for side by side (a pasted paragraph has hundreds)
 #: Above this share of the archive, counting inside candidate documents one by one costs more than
 #: scanning the whole text once.
 _RESTRICTED_SCAN_SHARE = 0.3
@@ -137,6 +137,7 @@ class Matcher:
         self.norms = _norms(searcher)
         self.terms: dict[Term, TermMatch] = {}  # this query's (whole archive or restricted)
         self.shared = _shared_matches(searcher)  # whole-archive matches, kept per searcher
+        self.estimates: dict[Term, int] = {}
 
     # -- the boolean structure ----------------------------------------------------------------
 
@@ -173,6 +174,12 @@ class Matcher:
         return sum(self._estimate(term) for term in clause.options)
 
     def _estimate(self, term: Term) -> int:
+        known = self.estimates.get(term)
+        if known is None:
+            known = self.estimates[term] = self._postings_estimate(term)
+        return known
+
+    def _postings_estimate(self, term: Term) -> int:
         if term.words:
             return min(self._estimate(part) for part in term.parts())
         if term.scope in ("reporter", "place"):
@@ -221,13 +228,15 @@ class Matcher:
         (:meth:`proximity`) and in the typed order, pair by pair (Metzler and Croft's sequential
         dependence model counts ordered pairs the same way): ``WEIGHTS["pair"]`` for each pair of
         consecutive words of a run found side by side."""
-        pairs = [
-            pattern
-            for run in runs
-            if run.is_text
-            for first, second in zip(run.words, run.words[1:])
-            if (pattern := term_pattern(Term(f"{first} {second}", run.scope, phrase=True))) is not None
-        ]
+        pairs = list(
+            dict.fromkeys(
+                pattern
+                for run in runs
+                if run.is_text
+                for first, second in list(zip(run.words, run.words[1:]))[:_MAX_PAIRS]
+                if (pattern := term_pattern(Term(f"{first} {second}", run.scope, phrase=True))) is not None
+            )
+        )
         patterns, ideal = self._clause_patterns(clauses)
         bonus = np.zeros(len(rows), dtype=np.float64)
         if len(patterns) < 2 and not pairs:
@@ -279,10 +288,11 @@ class Matcher:
             return known
         restricted = candidates is not None and candidates.sum() <= _RESTRICTED_SCAN_SHARE * self.size
         match = None if restricted else self.shared.get(term)
-        if match is None and term.words:
-            match = self._all_words(term, candidates if restricted else None)
-        elif match is None:
-            if term.scope in ("reporter", "place"):
+        if match is None:
+            inside = candidates if restricted else None
+            if term.words:
+                match = self._all_words(term, inside)
+            elif term.scope in ("reporter", "place"):
                 fieldname = "byline" if term.scope == "reporter" else "place"
                 docs = self.table.mask(self.searcher.docs_for_query(wq.Prefix(fieldname, term.text.replace(" ", ""))))
                 match = TermMatch(docs, np.zeros(self.size))
@@ -291,7 +301,7 @@ class Matcher:
                 score = np.where(docs, WEIGHTS["body"] * _idf(self.count, int(docs.sum())), 0.0)
                 match = TermMatch(docs, score)
             else:
-                match = self._text_term(term, candidates if restricted else None)
+                match = self._text_term(term, inside)
             if not restricted:
                 self.shared.put(term, match)
         if known is None or known.valid is not None:
@@ -412,17 +422,27 @@ class Matcher:
         return head, body
 
 
+#: Scans of the whole text a relaxation may make to count words the postings do not know (a query
+#: of many words found nowhere, pasted garbage, must not cost a scan per word).
+EXACT_COUNTS = 8
+
+
 @dataclass
 class ClauseCounts:
     """Document frequencies and conjunction tests over the whole archive, for relaxation."""
 
     matcher: Matcher
     excluded: list[Term]
+    exact_left: int = EXACT_COUNTS
 
     def doc_frequency(self, clause: Clause) -> int:
-        """The postings estimate; where that is 0, the exact count (a scan), so 0 means none."""
+        """The postings estimate; where that is 0, the exact count (a scan), so 0 means none — past
+        :data:`EXACT_COUNTS` scans a word the postings do not know counts as found nowhere."""
         estimate = self.matcher.estimate(clause)
-        return estimate if estimate > 0 else int(self.matcher.clause(clause, None).docs.sum())
+        if estimate > 0 or self.exact_left <= 0:
+            return estimate
+        self.exact_left -= 1
+        return int(self.matcher.clause(clause, None).docs.sum())
 
     def matches(self, clauses: Sequence[Clause]) -> bool:
         """True if some document holds every clause and no excluded term."""
