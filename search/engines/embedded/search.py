@@ -56,6 +56,7 @@ def _row(searcher: Any, docnum: int, score: float, pattern: re.Pattern[str] | No
         "kind": stored.get("kind") or "",
         "score": round(float(score), 4),
         "snippet": make_snippet(stored.get("body") or stored.get("lead") or "", pattern),
+        "lead": stored.get("lead") or "",
     }
 
 
