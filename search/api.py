@@ -76,7 +76,7 @@ def _split(cls: type, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
 
 @dataclass
 class SearchHit:
-    """One result row (DESIGN §6). Keys the engine adds beyond these are kept in ``extra``."""
+    """One result row of the search shape (README, "Command line"). Keys the engine adds beyond these are kept in ``extra``."""
 
     id: str
     title: str = ""
@@ -98,7 +98,7 @@ class SearchHit:
         return cls(**known, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """The result-row dict of DESIGN §6."""
+        """The result-row dict of the search shape."""
         data = asdict(self)
         extra = data.pop("extra")
         return {**data, **extra}
@@ -125,7 +125,7 @@ class FacetValue:
 
 @dataclass
 class SearchResponse:
-    """A page of results with facet counts; ``to_dict()`` is the JSON shape of DESIGN §6."""
+    """A page of results with facet counts; ``to_dict()`` is the search shape the CLI, the API and saved queries share."""
 
     query: str
     total: int
@@ -149,7 +149,7 @@ class SearchResponse:
         return cls(**known, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN §6 JSON shape (plain data, ready for ``json.dumps``)."""
+        """The search JSON shape (plain data, ready for ``json.dumps``)."""
         return {
             "query": self.query,
             "total": self.total,

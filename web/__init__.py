@@ -3,7 +3,7 @@
 ``create_app`` follows Flask's tutorial factory: defaults from a mapping, then the test config; the
 blueprints are registered inside the factory. The app reaches the index only through ``search.api``.
 
-Routes (DESIGN §7)::
+Routes (the README's "HTTP" section)::
 
     GET /                     landing page: search box, archive size, browse by place/reporter/year/kind
     GET /search?q=&place=…    results (pages.search)          GET /api/search   same dict as JSON

@@ -16,14 +16,14 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/api/search")
 def search() -> Response:
-    """DESIGN §6 JSON for the same parameters as ``/search``, with links to the JSON twins."""
+    """The search JSON for the same parameters as ``/search``, with links to the JSON twins."""
     state = parse_state(request.args)
     return jsonify(views.search_view(state, endpoint="api.search"))
 
 
 @bp.get("/api/article/<article_id>")
 def article(article_id: str) -> Response:
-    """Every DESIGN §5 field of one article, its marked paragraphs and related articles; 404 JSON if unknown."""
+    """Every field of one article, its marked paragraphs and related articles; 404 JSON if unknown."""
     state = parse_state_leniently(request.args)
     data = views.article_view(article_id, state) if len(article_id) <= 200 else None
     if data is None:

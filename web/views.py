@@ -1,6 +1,6 @@
 """One plain dict per view: the HTML templates render it, the /api routes serve it as JSON.
 
-Datasette's rule: anything the page shows is in its JSON twin. The search dict is the DESIGN §6 shape
+Datasette's rule: anything the page shows is in its JSON twin. The search dict is the search shape
 (``query``, ``total``, ``page``, ``limit``, ``sort``, ``filters``, ``took_ms``, ``results``, ``facets``)
 with links added: each row's ``url``, each facet value's ``label``/``selected``/``toggle_url``, the
 active filters with ``remove_url``, sort options, pagination, and alternatives when nothing matched.
@@ -100,7 +100,7 @@ def chinese_query_error(message: str) -> tuple[str, str | None]:
 
 
 def search_view(state: SearchState, endpoint: str = "pages.search") -> dict[str, Any]:
-    """The results page for ``state`` as plain data (DESIGN §6 keys plus links)."""
+    """The results page for ``state`` as plain data (the search shape's keys plus links)."""
     response = run_search(state)
     data = response.to_dict()
     data["results"] = [_row(hit, state) for hit in response.results]
@@ -288,7 +288,7 @@ def home_view() -> dict[str, Any]:
 
 
 def article_view(article_id: str, state: SearchState, api: bool = False) -> dict[str, Any] | None:
-    """An article with every DESIGN §5 field, its body as marked paragraphs, related articles and the
+    """An article with every Article field, its body as marked paragraphs, related articles and the
     way back to the search it came from; ``None`` if there is no such article."""
     archive = get_archive()
     article = archive.article(article_id)
