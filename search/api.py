@@ -261,7 +261,7 @@ class Archive:
     def _did_you_mean(self, q: str, filters: dict[str, list[str]], total: int) -> tuple[str | None, int | None]:
         """The correction of ``q`` that finds the most articles (and more than ``q``), with its total."""
         best: tuple[str | None, int | None] = (None, None)
-        for candidate in pinyin.corrections(q, self.pinyin_index()):
+        for candidate in pinyin.corrections(q, self.pinyin_index(), self.engine.term_counts):
             expanded = synonym_groups.expand(candidate, self.synonyms()).query
             try:
                 found = int(self.engine.search(expanded, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)["total"])

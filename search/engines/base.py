@@ -15,8 +15,9 @@ same plain-data shapes:
 - ``pages()`` -> ``[{"source", "date", "paper", "page", "section", "articles"}]`` (browse by issue);
   ``page_articles(source)`` -> that page file's articles in page order, ``[{"id", "position", "title",
   "kicker", "subtitle", "kind", "date", "reporters", "lead", "chars"}]``;
-- ``vocabulary()`` -> ``[{"text", "count", "type"}]``: indexed Chinese words and names (2–12
+- ``vocabulary()`` -> ``[{"text", "count", "type"}]``: indexed Chinese names and headline words (2–12
   characters) with the number of articles holding each (did-you-mean and pinyin completions);
+  ``term_counts(words)`` -> ``{word: count}``: how many articles hold each word as a word;
 - ``rebuild(seeds_dir, ...)`` -> :class:`BuildReport`.
 
 Errors: :class:`IndexMissing` (nothing to search yet: CLI one-line error, HTTP 503),
@@ -165,7 +166,11 @@ class Engine(Protocol):
         ...
 
     def vocabulary(self) -> list[dict[str, Any]]:
-        """Indexed Chinese words and names with their document counts (``{"text", "count", "type"}``)."""
+        """Indexed Chinese names and headline words with their document counts (``{"text", "count", "type"}``)."""
+        ...
+
+    def term_counts(self, words: Sequence[str]) -> dict[str, int]:
+        """How many articles hold each of ``words`` as a word (zeros may be left out)."""
         ...
 
     def stats(self) -> dict[str, Any]:

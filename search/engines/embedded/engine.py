@@ -222,6 +222,17 @@ class EmbeddedEngine:
         with self._using() as searcher:
             return page_articles(searcher, source)
 
+    def term_counts(self, words: Sequence[str]) -> dict[str, int]:
+        """How many articles hold each word as a word (in the body): ``{word: count}``, zeros left out."""
+        with self._using() as searcher:
+            reader = searcher.reader()
+            counts = {}
+            for word in words[:5000]:
+                count = reader.doc_frequency("body", word)  # a headline's words are nearly always in its body too
+                if count:
+                    counts[word] = count
+            return counts
+
     def vocabulary(self) -> list[dict[str, Any]]:
         """Indexed Chinese words and names with their document counts: ``[{"text", "count", "type"}]``."""
         from search.engines.embedded.listing import vocabulary
