@@ -34,6 +34,7 @@ MAX_CANDIDATES = 3  # rewritten queries a caller should try
 MAX_WINDOW = 4  # characters of a Chinese stretch replaced at once
 MIN_COUNT = 2  # articles a replacement word must appear in (names: 1)
 _LATIN = re.compile(r"[a-z]{2,40}")
+_UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f]")
 _TYPE_RANK = {"place": 0, "person": 1, "org": 1, "reporter": 2, "word": 3}
 
 MAX_READINGS = 4  # pinyin spellings kept per word (重庆 is zhongqing and chongqing)
@@ -276,6 +277,7 @@ def corrections(q: str, index: PinyinIndex, counts: TermCounts | None = None) ->
     >>> corrections("郑洲", idx), corrections("gxq 融资", idx), corrections("gaoxinqu", idx)
     (['郑州'], ['高新区 融资'], ['高新区'])
     """
+    q = _UNSAFE.sub("", q or "")  # lone surrogates (argv bytes that were not UTF-8), control characters
     if not q or (not index.entries and counts is None):
         return []
     tokens = re.split(r"(\s+)", q.strip())

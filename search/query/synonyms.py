@@ -31,6 +31,7 @@ MAX_GROUP = 20  # words a group may hold (a query grows by a group's size)
 MAX_WORD_CHARS = 30
 
 _OPERATORS = {"or", "and", "not", "|", "||", "&&", "+"}
+_UNSAFE = re.compile("[\ud800-\udfff]")
 _QUOTED = re.compile(r'"[^"]*"|“[^”]*”|「[^」]*」')
 
 
@@ -128,6 +129,7 @@ def expand(q: str, synonyms: Synonyms) -> Expansion:
     """
     if not synonyms or not q:
         return Expansion(q)
+    q = _UNSAFE.sub("", q)  # lone surrogates cannot be normalised (the engine drops them too)
     used: dict[str, list[str]] = {}
     parts: list[str] = []
     position = 0
