@@ -24,6 +24,7 @@ Whoosh's, which is why rankings may differ where scores are close (see the diffe
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,8 +39,11 @@ from search.query.language import ParsedQuery, Unit, chunks
 WEIGHTS = {"title": 3.0, "body": 1.0, "fragment": 0.5, "proximity": 1.5}
 #: Results re-scored for proximity (Solr's rerank over the best documents, like the embedded window).
 RESCORE_WINDOW = 100
-#: Facet values asked of each shard beyond the ones shown (refined to exact counts afterwards).
-FACET_OVERREQUEST = 50
+#: Facet values asked of each shard beyond the ones shown. Counts of the values shown are always exact
+#: (Solr refines them); the choice of values is exact while no shard holds more than ``size +
+#: FACET_OVERREQUEST`` values among the matches — past that, a value tied at the last place may be
+#: another than the embedded engine's (each shard only ranks its own counts).
+FACET_OVERREQUEST = int(os.environ.get("NEWSEARCH_SOLR_FACET_OVERREQUEST", "1000"))
 _NAME_FIELDS = {"reporter": "byline", "place": "place"}
 _PHRASE_SPECIAL = re.compile(r'(["\\])')
 _TERM_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|\s])')

@@ -31,7 +31,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,6 +44,7 @@ from search.engines.solr.client import SolrClient, SolrError
 from search.engines.solr.compile import phrase
 from search.engines.solr.configsets import ensure_configset
 from search.engines.solr.documents import ARTICLE, FILE, META, article_to_document, file_document, meta_document
+from search.engines.solr.prepare import prepared_documents
 
 MANIFEST_FORMAT = 1
 PENDING_NAME = "solr-pending.json"
@@ -203,6 +204,34 @@ def _send_files(
             progress(done, total, name)
 
 
+def _send_full(
+    sender: _Sender, extracted: Iterable[tuple[str, list[Any], dict[str, Any]]], files: dict[str, Any],
+    report: BuildReport, progress: Progress | None, total: int, processes: int,
+) -> None:  # fmt: skip
+    """Send every file's articles (read without metadata) with documents prepared on ``processes``
+    workers, then the files' manifest documents."""
+
+    def articles() -> Iterator[Any]:
+        for done, (name, kept, entry) in enumerate(extracted, start=1):
+            files[name] = entry
+            yield from kept
+            if progress is not None:
+                progress(done, total + 1, name)
+
+    for docs, problems in prepared_documents(articles(), processes):
+        for doc in docs:
+            sender.add(doc)
+        report.articles_added += len(docs)
+        for problem in problems:
+            source, _, text = problem.partition(": ")
+            files[source]["problems"].append(text)
+            report.problems[source] = files[source]["problems"]
+    for name, entry in files.items():
+        sender.add(file_document(name, entry))
+    if progress is not None:
+        progress(total + 1, total + 1, "committing")
+
+
 def _meta(plan: Any, version: str) -> dict[str, Any]:
     return {"format": MANIFEST_FORMAT, "analysis_version": version, "catalog_sha": plan.catalog_sha, "built_at": _now()}
 
@@ -228,9 +257,12 @@ def rebuild(
     on_message: Callable[[str], None] | None = None,
     shards: int | None = None,
     replicas: int | None = None,
-    jobs: int | None = None,  # accepted for the CLI's sake; Solr does the indexing work
+    jobs: int | None = None,
 ) -> BuildReport:
-    """Bring the collection behind ``alias`` up to date with ``seeds_dir`` (see the module docstring)."""
+    """Bring the collection behind ``alias`` up to date with ``seeds_dir`` (see the module docstring).
+
+    A full build prepares documents on ``jobs`` processes (default: every core, or ``NEWSEARCH_JOBS``).
+    """
     started = time.perf_counter()
     seeds, state = Path(seeds_dir), Path(state_dir)
     report = BuildReport(seeds_dir=str(seeds), index_dir=f"solr:{alias}")
@@ -245,7 +277,7 @@ def rebuild(
     try:
         with build_lock(state, timeout, on_wait=say):
             _rebuild_locked(client, alias, seeds, state, full, progress, report,
-                            shards or DEFAULT_SHARDS, replicas or DEFAULT_REPLICAS)  # fmt: skip
+                            shards or DEFAULT_SHARDS, replicas or DEFAULT_REPLICAS, jobs)  # fmt: skip
     except SolrError as error:
         raise BuildError(f"cannot update the Solr collection {alias}: {error}") from error
     report.seconds = time.perf_counter() - started
@@ -254,7 +286,7 @@ def rebuild(
 
 def _rebuild_locked(
     client: SolrClient, alias: str, seeds: Path, state: Path, full: bool, progress: Progress | None,
-    report: BuildReport, shards: int, replicas: int,
+    report: BuildReport, shards: int, replicas: int, jobs: int | None,
 ) -> None:  # fmt: skip
     from search.analysis import ANALYSIS_VERSION
 
@@ -300,7 +332,7 @@ def _rebuild_locked(
                 sender.close()
         return
     if report.full:
-        _full_build(client, alias, current, plan, progress, report, ANALYSIS_VERSION, shards, replicas)
+        _full_build(client, alias, current, plan, progress, report, ANALYSIS_VERSION, shards, replicas, jobs)
         if before is not None:
             report.removed = sorted(name for name in before["files"] if name not in plan.files)
     else:
@@ -323,8 +355,11 @@ def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: Any) 
 
 def _full_build(
     client: SolrClient, alias: str, current: str | None, plan: Any, progress: Progress | None, report: BuildReport,
-    version: str, shards: int, replicas: int,
+    version: str, shards: int, replicas: int, jobs: int | None,
 ) -> None:  # fmt: skip
+    from search.engines.embedded.bulk import worker_count
+
+    workers = worker_count(jobs)
     configset = ensure_configset(client)
     versions = _versions(client, alias)
     name = f"{alias}_v{max(versions.values(), default=0) + 1}"
@@ -333,7 +368,7 @@ def _full_build(
     names = list(plan.files)
     sender = _Sender(client, name)
     try:
-        _send_files(sender, _extract(plan, names, {}, report), files, report, progress, len(names))
+        _send_full(sender, _extract(plan, names, {}, report, workers), files, report, progress, len(names), workers.count)
         sender.add(meta_document(_meta(plan, version)))
         sender.commit()
         expected = sum(len(entry["ids"]) for entry in files.values())
