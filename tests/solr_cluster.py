@@ -123,14 +123,15 @@ class SolrCluster:
                 stream.close()
 
 
-def start_cluster(base_dir: Path, nodes: int = 2) -> SolrCluster:
-    """Build (if needed) and start a cluster of ``nodes`` Solr nodes with data under ``base_dir``."""
+def start_cluster(base_dir: Path, nodes: int = 2, heap: str = "1g") -> SolrCluster:
+    """Build (if needed) and start a cluster of ``nodes`` Solr nodes with data under ``base_dir``
+    (one JVM holds every node, with ``heap`` of memory)."""
     classpath = build_launcher()
     base_dir.mkdir(parents=True, exist_ok=True)
     log = base_dir / "solr.log"
     err = open(log, "w", encoding="utf-8")  # noqa: SIM115 - kept open while the cluster runs
     java = [
-        "java", "-Xms256m", "-Xmx1g", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+        "java", "-Xms256m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
         "-cp", os.pathsep.join(classpath), "newsearch.solr.ClusterLauncher",
         "--nodes", str(nodes), "--dir", str(base_dir / "cluster"),
     ]  # fmt: skip
