@@ -104,6 +104,10 @@ class SolrCluster:
         """Start node ``index`` again on its port and wait until it has joined."""
         self._command(f"start {index}", f"STARTED {index}")
 
+    def set_security(self, path: Path) -> None:
+        """Install ``path`` as the cluster's security.json (``{}`` turns authentication off again)."""
+        self._command(f"security {path}", "SECURITY")
+
     def shutdown(self) -> None:
         """Stop the cluster (close stdin; kill it if it does not stop in time)."""
         if self.process.poll() is None:

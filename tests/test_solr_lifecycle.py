@@ -231,3 +231,65 @@ def test_without_java_or_maven_the_solr_tests_fail_unless_skipped_on_purpose(tmp
     skipped = subprocess.run(command, env={**env, "NEWSEARCH_SKIP_SOLR": "1"}, capture_output=True, text=True, timeout=120,
                              cwd=REPO_ROOT)  # fmt: skip
     assert skipped.returncode == 0 and "1 skipped" in skipped.stdout
+
+
+def _basic_auth_security(user: str, password: str) -> dict:
+    """A security.json for Solr's BasicAuthPlugin with one user allowed everything."""
+    import base64
+    import hashlib
+
+    salt = os.urandom(32)
+    digest = hashlib.sha256(hashlib.sha256(salt + password.encode()).digest()).digest()
+    credentials = f"{base64.b64encode(digest).decode()} {base64.b64encode(salt).decode()}"
+    return {
+        "authentication": {"class": "solr.BasicAuthPlugin", "blockUnknown": True, "credentials": {user: credentials}},
+        "authorization": {"class": "solr.RuleBasedAuthorizationPlugin", "user-role": {user: "admin"},
+                          "permissions": [{"name": "all", "role": "admin"}]},
+    }  # fmt: skip
+
+
+def _wait_for_status(url: str, status: int, timeout: float = 60) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if requests.get(f"{url}/admin/collections?action=LIST&wt=json", timeout=10).status_code == status:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{url} never answered {status}")
+
+
+@pytest.mark.solr
+def test_solr_behind_authentication_takes_newsearch_credentials_from_the_environment(solr_cluster, tmp_path):
+    import json as json_module
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(PAGES[2], seeds)
+    state = tmp_path / "state"
+    _solr(solr_cluster, state, "news_auth").rebuild(seeds)
+    security = tmp_path / "security.json"
+    security.write_text(json_module.dumps(_basic_auth_security("newsearch", "s3cret-Pass")), encoding="utf-8")
+    off = tmp_path / "no-security.json"
+    off.write_text("{}", encoding="utf-8")
+    args = ["--backend", "solr", "--solr", solr_cluster.url, "--collection", "news_auth", "--index", str(state)]
+    solr_cluster.set_security(security)
+    try:
+        _wait_for_status(solr_cluster.nodes[0], 401)
+        refused = subprocess.run([sys.executable, "-m", "search", "search", "金水区", *args], env=_cli_env(),
+                                 capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert "NEWSEARCH_SOLR_USER" in refused.stderr and "401" in refused.stderr
+        env = {**_cli_env(), "NEWSEARCH_SOLR_USER": "newsearch", "NEWSEARCH_SOLR_PASSWORD": "s3cret-Pass"}
+        allowed = subprocess.run([sys.executable, "-m", "search", "search", "金水区", "--format", "json", *args], env=env,
+                                 capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert allowed.returncode == 0, allowed.stderr
+        assert json_module.loads(allowed.stdout)["total"] > 0
+        shutil.copy(PAGES[3], seeds)
+        indexed = subprocess.run([sys.executable, "-m", "search", "index", "--seeds", str(seeds), *args], env=env,
+                                 capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert indexed.returncode == 0 and f"added 1: {PAGES[3].name}" in indexed.stdout, indexed.stderr
+        assert "s3cret" not in refused.stderr + allowed.stderr + indexed.stdout + indexed.stderr
+    finally:
+        solr_cluster.set_security(off)
+        _wait_for_status(solr_cluster.nodes[0], 200)

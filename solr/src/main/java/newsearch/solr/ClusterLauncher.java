@@ -21,7 +21,9 @@ import org.apache.solr.embedded.JettySolrRunner;
  *
  * <p>Protocol on stdout, one line each: {@code NODE i URL} per node, {@code ZK host:port}, then
  * {@code READY}. Commands on stdin: {@code stop i} (answers {@code STOPPED i}), {@code start i}
- * (answers {@code STARTED i URL}, same port), {@code quit}. End of stdin (the parent died or closed
+ * (answers {@code STARTED i URL}, same port), {@code security FILE} (installs FILE as the cluster's
+ * security.json in ZooKeeper, which every node watches: authentication on or off; answers
+ * {@code SECURITY}), {@code quit}. End of stdin (the parent died or closed
  * the pipe) shuts the cluster down, so a test run never leaves Solr behind.
  */
 public final class ClusterLauncher {
@@ -76,6 +78,10 @@ public final class ClusterLauncher {
             jetty.start(true); // the same port, so clients that knew the node find it again
             cluster.waitForNode(jetty, 60);
             out.println("STARTED " + index + " " + jetty.getBaseUrl());
+          } else if (words[0].equals("security") && words.length == 2) {
+            byte[] json = Files.readAllBytes(Paths.get(words[1]));
+            cluster.zkSetData("/security.json", json, true);
+            out.println("SECURITY");
           } else if (!words[0].isEmpty()) {
             out.println("ERROR unknown command: " + line);
           }
