@@ -274,3 +274,23 @@ def test_the_web_app_answers_the_same_from_solr(both):
     assert solr_app.get("/search?q=x&year=20x4").status_code == 400
     page = solr_app.get("/search?q=%3Cscript%3E").get_data(as_text=True)
     assert "<script>alert" not in page
+
+
+@pytest.mark.parametrize("page", [2, 500, 10**12])
+def test_pages_past_the_end_are_empty_with_the_right_total(both, page):
+    a = both["embedded"].search("高新区", page=page, limit=50)
+    b = both["solr"].search("高新区", page=page, limit=50)
+    assert a.total == b.total and _ids(a) == _ids(b)
+
+
+def test_a_collection_not_built_yet_is_a_503_and_a_one_line_cli_error(both, tmp_path):
+    from web import create_app
+
+    settings = BackendSettings(backend="solr", solr=both["url"], collection="news_never_built")
+    client = create_app({"TESTING": True}, index_dir=tmp_path, backend=settings).test_client()
+    for url in ("/healthz", "/api/search?q=高新区", "/search?q=高新区", "/api/suggest?q=高", "/article/abc", "/"):
+        response = client.get(url)
+        assert response.status_code == 503, (url, response.status_code)
+        assert "Traceback" not in response.get_data(as_text=True)
+    done = _cli("search", "高新区", "--backend", "solr", "--solr", both["url"], "--collection", "news_never_built")
+    assert done.returncode == 1 and "news_never_built" in done.stderr and "Traceback" not in done.stderr

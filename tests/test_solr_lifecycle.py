@@ -293,3 +293,24 @@ def test_solr_behind_authentication_takes_newsearch_credentials_from_the_environ
     finally:
         solr_cluster.set_security(off)
         _wait_for_status(solr_cluster.nodes[0], 200)
+
+
+@pytest.mark.solr
+def test_serve_on_solr_builds_the_collection_first_then_serves_it(solr_cluster, tmp_path):
+    from tests.attack_helpers import Server
+
+    seeds = tmp_path / "no-seeds-here"  # the seeds directory the test server is started with
+    seeds.mkdir()
+    shutil.copy(PAGES[0], seeds)
+    backend = {"NEWSEARCH_BACKEND": "solr", "NEWSEARCH_SOLR": solr_cluster.url, "NEWSEARCH_COLLECTION": "news_serve"}
+    server = Server(tmp_path / "index", extra_env=backend)
+    try:
+        server.wait_ready(timeout=240)
+        status, body = server.search("高新区")
+        assert status == 200 and body["total"] > 0 and set(body) >= {"query", "total", "results", "facets"}
+        assert server.request("/healthz")[0] == 200
+        status, _headers, page = server.request(f"/article/{body['results'][0]['id']}")
+        assert status == 200 and "<script>" not in page
+    finally:
+        stderr = server.stop()
+    assert "building it from" in stderr and "Solr collection 'news_serve'" in stderr

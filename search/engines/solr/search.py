@@ -28,6 +28,7 @@ _SORT = {
     "oldest": "date_lo asc,ord asc",
 }
 _EXPORT_PAGE = 500
+_MAX_INT = 2**31 - 1
 
 
 def result_row(article: Article, score: float, pattern: Any) -> dict[str, Any]:
@@ -86,8 +87,11 @@ def run_search(
     parsed = parse(q if isinstance(q, str) else "")
     compiled = compile_search(parsed, selected, span, facet_size, relevance=(sort == "relevance"))
     offset = (page - 1) * limit
+    # Solr's start and rows are Java ints: a page past them is asked for the total and facets only
+    # (and is empty, as it would be anyway).
+    start, rows = (offset, limit) if offset + limit < _MAX_INT else (0, 0)
     params = compiled.params() + [
-        ("start", str(offset)), ("rows", str(limit)), ("sort", _SORT[sort]), ("fl", "article,score"), ("wt", "json"),
+        ("start", str(start)), ("rows", str(rows)), ("sort", _SORT[sort]), ("fl", "article,score"), ("wt", "json"),
     ]  # fmt: skip
     answer = client.post_form(f"{collection}/select", params)
     found = answer.get("response") or {}
