@@ -1,4 +1,4 @@
-"""Benchmark: our engine against the plain approach, and the speed targets of DESIGN §10.
+"""Benchmark: our engine against the plain approach, and the speed targets of the README ("Speed").
 
 Measured in one run, on one corpus (default: the seed pages; ``--corpus FILE.jsonl --repeat N`` gives
 N copies of a .jsonl corpus with distinct ids):
@@ -9,13 +9,19 @@ N copies of a .jsonl corpus with distinct ids):
 * search latency p50/p95 over a fixed list of queries, through the Python API and over HTTP
   ``/api/search`` (facets and snippets included), with the server's peak memory;
 * adding one new page to the large index, an unchanged index run, a cold ``newsearch search``;
-* index size on disk.
+* adding one word to the archive's dictionary (against the full build); searches for typos and pinyin
+  with did-you-mean against the same searches without it;
+* index size on disk;
+* with ``--solr local`` (a 2-node SolrCloud started here by ``solr/``'s launcher, as the tests do)
+  or ``--solr URL``: the same articles built into a Solr collection (2 shards × 2 replicas) and the
+  same queries through the Python API, beside the embedded engine's figures.
 
 Usage::
 
     python -m bench.run                                   # the seed pages
     python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 5
     python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 50 --no-baseline
+    python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 50 --no-baseline --solr local
 """
 
 from __future__ import annotations
@@ -53,6 +59,10 @@ UNSPACED = [
     "北京二手房价格", "佳能单反相机降价", "温家宝会见马来西亚总理", "火箭还能进季后赛吗", "如何快速记住英语单词",
     "孙庆辉小微企业", "2009年8月基金收益", "新能源汽车补贴政策", "高考志愿填报技巧",
 ]
+#: Typos and pinyin that find little or nothing, so the search looks for a did-you-mean correction.
+TYPOS = ["郑洲", "高薪区", "gaoxinqu", "gxq", "篮球必赛", "zhengzhou", "汤姆斯", "fangjia", "guping", "腾讯公斯"]
+#: A word the archive's dictionary gains (cut 政银企 / 协同 without it; one seed article holds it).
+DICTIONARY_WORD = "政银企协同"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -130,6 +140,72 @@ def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
     return latency(times)
 
 
+def time_did_you_mean(index_dir: Path, rounds: int) -> dict[str, float]:
+    """Searches for typos and pinyin: with did-you-mean (the first one builds the pinyin index of the
+    archive's names and headline words) against the same searches without it, in the same run."""
+    from search.api import Archive
+
+    archive = Archive.open(index_dir)
+    archive.search(WARM_UP, did_you_mean=False)
+    started = time.perf_counter()
+    archive.pinyin_index()
+    first = time.perf_counter() - started
+    timed: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for wanted in (False, True):
+            for q in TYPOS:
+                started = time.perf_counter()
+                archive.search(q, limit=10, did_you_mean=wanted)
+                timed[wanted].append(time.perf_counter() - started)
+    offered = sum(1 for q in TYPOS if archive.search(q).extra.get("did_you_mean"))
+    archive.close()
+    return {
+        "pinyin_index_s": first,
+        "p50_ms": percentile(timed[True], 0.5) * 1000,
+        "p95_ms": percentile(timed[True], 0.95) * 1000,
+        "plain_p50_ms": percentile(timed[False], 0.5) * 1000,
+        "plain_p95_ms": percentile(timed[False], 0.95) * 1000,
+        "offered": offered,
+        "queries": len(TYPOS),
+    }
+
+
+def time_solr(seeds_dir: Path, state_dir: Path, solr: str, rounds: int, work: Path) -> dict:
+    """Full build into a Solr collection and search latency through the Python API (``solr`` is a
+    node URL, or ``local``: start the 2-node test cluster here)."""
+    from search.api import Archive
+
+    cluster = None
+    if solr == "local":
+        sys.path.insert(0, str(REPO))
+        from tests.solr_cluster import start_cluster
+
+        cluster = start_cluster(work / "solr", nodes=2, heap="3g")
+        solr = cluster.url
+    try:
+        archive = Archive(state_dir, backend="solr", solr=solr, collection="newsearch_bench")
+        started = time.perf_counter()
+        report = archive.rebuild(seeds_dir, full=True)
+        figures: dict = {"solr_build_s": time.perf_counter() - started, "solr_articles": report.articles_total}
+        stats = archive.stats()
+        figures["solr_index_mb"] = stats["index_bytes"] / 1e6
+        figures["solr_shards"] = stats["shards"]
+        archive.search(WARM_UP)
+        times: list[list[float]] = []
+        for _ in range(rounds):
+            times.append([])
+            for q, filters in [(q, None) for q in QUERIES] + FILTERED:
+                started = time.perf_counter()
+                archive.search(q, filters=filters, limit=10)
+                times[-1].append(time.perf_counter() - started)
+        figures["solr_api_search"] = latency(times)
+        archive.close()
+        return figures
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+
+
 def time_http(index_dir: Path, seeds_dir: Path, rounds: int) -> dict[str, float]:
     """Search latency over HTTP /api/search against `newsearch serve`, and the server's peak memory."""
     port = free_port()
@@ -199,6 +275,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain approach (slow on large corpora)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--solr", metavar="local|URL", help="also build and search the same articles on SolrCloud")
     args = parser.parse_args(argv)
 
     from search.engines.embedded.indexer import rebuild
@@ -235,11 +312,22 @@ def main(argv: list[str] | None = None) -> dict:
         rebuild(seeds_dir, index_dir)
         figures["add_one_page_s"] = time.perf_counter() - started
 
+        # One word added to the archive's dictionary: only the articles holding it are segmented again.
+        (seeds_dir / "dictionary.toml").write_text(f'words = ["{DICTIONARY_WORD}"]\n', encoding="utf-8")
+        started = time.perf_counter()
+        word_report = rebuild(seeds_dir, index_dir)
+        figures["add_dictionary_word_s"] = time.perf_counter() - started
+        figures["dictionary_word_articles"] = word_report.articles_reindexed
+
         figures["api_search"] = time_api(index_dir, args.rounds)
+        figures["did_you_mean"] = time_did_you_mean(index_dir, args.rounds)
         if not args.no_http:
             figures["http_search"] = time_http(index_dir, seeds_dir, args.rounds)
         figures["cold_cli_search_s"] = time_cold_cli(index_dir)
         figures["unchanged_cli_run_s"] = time_cli_unchanged(seeds_dir, index_dir)
+        if args.solr:
+            (seeds_dir / "zz_new_page.txt").unlink()
+            figures.update(time_solr(seeds_dir, work / "solr-state", args.solr, args.rounds, work))
         del report
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -262,6 +350,15 @@ def print_table(figures: dict) -> None:
     if "unchanged_cli_run_s" in figures:
         rows.append(("unchanged `newsearch index`", f"{figures['unchanged_cli_run_s']:.2f} s"))
     rows.append(("add one page", f"{figures['add_one_page_s']:.2f} s"))
+    if "add_dictionary_word_s" in figures:
+        rows.append(("add one dictionary word", f"{figures['add_dictionary_word_s']:.2f} s "
+                     f"({figures['dictionary_word_articles']} articles re-segmented; full build {figures['engine_build_s']:.2f} s)"))  # fmt: skip
+    if "did_you_mean" in figures:
+        got = figures["did_you_mean"]
+        rows.append(("typo searches p50 / p95, with did-you-mean", f"{got['p50_ms']:.1f} / {got['p95_ms']:.1f} ms "
+                     f"({got['offered']}/{got['queries']} offered a correction)"))  # fmt: skip
+        rows.append(("typo searches p50 / p95, without", f"{got['plain_p50_ms']:.1f} / {got['plain_p95_ms']:.1f} ms"))
+        rows.append(("pinyin index, first did-you-mean", f"{got['pinyin_index_s']:.2f} s"))
     for key, label in (("api_search", "search via API"), ("http_search", "/api/search")):
         if key not in figures:
             continue
@@ -277,6 +374,17 @@ def print_table(figures: dict) -> None:
         rows.append(("server peak memory", f"{figures['http_search']['server_peak_mb']:.0f} MB"))
     rows.append(("cold `newsearch search`", f"{figures['cold_cli_search_s']:.2f} s"))
     rows.append(("index size", f"{figures['index_mb']:.1f} MB"))
+    if "solr_build_s" in figures:
+        articles = figures.get("articles") or 0
+        rows.append(("full build, embedded / Solr", f"{figures['engine_build_s']:.1f} s / {figures['solr_build_s']:.1f} s"))
+        rows.append(("build throughput, embedded / Solr",
+                     f"{articles / figures['engine_build_s']:.0f} / {figures['solr_articles'] / figures['solr_build_s']:.0f} articles/s"))
+        api, solr = figures["api_search"], figures["solr_api_search"]
+        rows.append(("first-time p50 / p95, embedded", f"{api['new_p50_ms']:.1f} / {api['new_p95_ms']:.1f} ms"))
+        rows.append(("first-time p50 / p95, Solr", f"{solr['new_p50_ms']:.1f} / {solr['new_p95_ms']:.1f} ms"))
+        if "repeat_p50_ms" in solr:
+            rows.append(("repeated p50 / p95, Solr", f"{solr['repeat_p50_ms']:.1f} / {solr['repeat_p95_ms']:.1f} ms"))
+        rows.append(("Solr index size (one copy of each shard)", f"{figures['solr_index_mb']:.1f} MB"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

@@ -7,12 +7,16 @@
 
 An Archive holds one engine (:mod:`search.engines`; the embedded Whoosh index by default) and turns
 its plain-data answers into typed results. It is the only door to an engine: ``web/`` and the CLI
-never reach past it.
+never reach past it. The same archive on SolrCloud::
+
+    >>> archive = Archive.open(backend="solr", solr="http://127.0.0.1:8983/solr", collection="news")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -21,8 +25,10 @@ from typing import Any
 from search.engines import open_engine
 from search.engines.base import BuildError, BuildReport, Engine, IndexMissing, Progress
 from search.engines.embedded.indexer import index_exists
-from search.engines.embedded.indexer import rebuild as _rebuild
-from search.query.filters import QueryError
+from search.engines.embedded.indexer import rebuild as _rebuild_embedded
+from search.query import pinyin
+from search.query import synonyms as synonym_groups
+from search.query.filters import SORTS, QueryError, check_filters
 from search.query.alternatives import alternative_queries
 from search.query.analyze import analyze, highlight_terms
 from search.model import Article
@@ -41,11 +47,51 @@ __all__ = [
     "BuildReport",
 ]
 
+
+def rebuild(
+    seeds_dir: str | Path,
+    index_dir: str | Path = "index_data",
+    full: bool = False,
+    progress: Progress | None = None,
+    *,
+    backend: str = "embedded",
+    solr: str | None = None,
+    collection: str | None = None,
+    **options: Any,
+) -> BuildReport:
+    """Bring an archive up to date with ``seeds_dir`` (incremental; ``full=True`` rebuilds).
+
+    The embedded index in ``index_dir`` by default; ``backend="solr"`` the collection (alias)
+    ``collection`` of the cluster at ``solr``, with local state in ``index_dir/solr-<collection>``.
+    Also installs ``seeds_dir/synonyms.toml`` beside the archive's state for the searches (see
+    :mod:`search.query.synonyms`).
+    """
+    if backend == "embedded":
+        report = _rebuild_embedded(seeds_dir, index_dir, full=full, progress=progress, **options)
+        _install_synonyms(seeds_dir, Path(index_dir), report)
+        return report
+    engine = open_engine(backend, index_dir=index_dir, solr=solr, collection=collection)
+    try:
+        report = engine.rebuild(seeds_dir, full=full, progress=progress, **options)
+        _install_synonyms(seeds_dir, engine.state_dir, report)
+        return report
+    finally:
+        engine.close()
+
+
+def _install_synonyms(seeds_dir: str | Path, state_dir: Path, report: BuildReport) -> None:
+    try:
+        problems = synonym_groups.install(Path(seeds_dir), state_dir)
+    except OSError as error:
+        problems = [f"cannot copy it beside the index ({error.strerror or error}); the previous synonyms stay"]
+    if problems:
+        report.problems[synonym_groups.SYNONYMS_NAME] = problems
+
+
+#: Below this many results a search looks for a did-you-mean correction.
+DID_YOU_MEAN_BELOW = 3
 #: Queries tried after a search finds nothing (each is a search; a zero-result page must stay cheap).
 MAX_ALTERNATIVES_TRIED = 4
-
-#: Incremental (or ``full=True``) build of the embedded index: ``rebuild(seeds_dir, index_dir)``.
-rebuild = _rebuild
 
 # ---------------------------------------------------------------------------------------------
 # Typed results
@@ -58,7 +104,7 @@ def _split(cls: type, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
 
 @dataclass
 class SearchHit:
-    """One result row (DESIGN §6). Keys the engine adds beyond these are kept in ``extra``."""
+    """One result row of the search shape (README, "Command line"). Keys the engine adds beyond these are kept in ``extra``."""
 
     id: str
     title: str = ""
@@ -80,7 +126,7 @@ class SearchHit:
         return cls(**known, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """The result-row dict of DESIGN §6."""
+        """The result-row dict of the search shape."""
         data = asdict(self)
         extra = data.pop("extra")
         return {**data, **extra}
@@ -107,7 +153,7 @@ class FacetValue:
 
 @dataclass
 class SearchResponse:
-    """A page of results with facet counts; ``to_dict()`` is the JSON shape of DESIGN §6."""
+    """A page of results with facet counts; ``to_dict()`` is the search shape the CLI, the API and saved queries share."""
 
     query: str
     total: int
@@ -131,7 +177,7 @@ class SearchResponse:
         return cls(**known, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN §6 JSON shape (plain data, ready for ``json.dumps``)."""
+        """The search JSON shape (plain data, ready for ``json.dumps``)."""
         return {
             "query": self.query,
             "total": self.total,
@@ -178,19 +224,50 @@ def normalize_filters(filters: Mapping[str, Any] | None) -> dict[str, list[str]]
 class Archive:
     """A searchable archive over one engine. Thread-safe; cheap to keep open for a process's lifetime.
 
-    ``Archive(index_dir)`` is the embedded index in that directory; ``Archive(engine=...)`` any
-    :class:`~search.engines.base.Engine`.
+    ``Archive(index_dir)`` is the embedded index in that directory; ``Archive(backend="solr",
+    solr=URL, collection=NAME)`` a SolrCloud collection (local state in ``index_dir``);
+    ``Archive(engine=...)`` any :class:`~search.engines.base.Engine`.
     """
 
-    def __init__(self, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> None:
-        self.engine: Engine = engine if engine is not None else open_engine("embedded", index_dir=index_dir or "index_data")
+    def __init__(
+        self,
+        index_dir: str | Path | None = None,
+        *,
+        engine: Engine | None = None,
+        backend: str = "embedded",
+        solr: str | None = None,
+        collection: str | None = None,
+    ) -> None:
+        if engine is None:
+            engine = open_engine(backend, index_dir=index_dir or "index_data", solr=solr, collection=collection)
+        self.engine: Engine = engine
+        self._synonyms: tuple[Any, synonym_groups.Synonyms] | None = None
+        self._pinyin: tuple[Any, pinyin.PinyinIndex] | None = None
+        self._cache_lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> "Archive":
+    def open(
+        cls,
+        index_dir: str | Path | None = None,
+        *,
+        engine: Engine | None = None,
+        backend: str = "embedded",
+        solr: str | None = None,
+        collection: str | None = None,
+    ) -> "Archive":
         """Open an archive and check it can be searched; raises :class:`IndexMissing` if there is no index."""
-        archive = cls(index_dir, engine=engine)
+        archive = cls(index_dir, engine=engine, backend=backend, solr=solr, collection=collection)
         archive.engine.check()
         return archive
+
+    @property
+    def backend(self) -> str:
+        """The engine's name: ``embedded`` or ``solr``."""
+        return self.engine.name
+
+    def exists(self) -> bool:
+        """True if there is something to search (cheap: no searcher is opened)."""
+        return self.engine.exists()
 
     @property
     def index_dir(self) -> Path:
@@ -216,28 +293,83 @@ class Archive:
         sort: str = "relevance",
         page: int = 1,
         limit: int = 10,
+        facet_size: int = 10,
+        did_you_mean: bool = True,
     ) -> SearchResponse:
         """Run a query (see :mod:`search.query.language`) with facet filters; raises :class:`QueryError`.
 
-        When nothing is found, the response's ``alternatives`` lists queries that do find something
-        with the same filters (``[{"kind", "q", "total"}]``: the words spaced and unquoted, without
-        exclusions, or fewer of them), so that a zero is never the end of the road.
+        Words of a synonym group also find their synonyms (``response.extra["synonyms"]`` lists the
+        expansions used). With few results, ``extra["did_you_mean"]`` offers a corrected query
+        (homophones, pinyin typed in Latin letters) that finds more, or None. When nothing is found,
+        ``extra["alternatives"]`` lists queries that do find something with the same filters
+        (``[{"kind", "q", "total"}]``: the words spaced and unquoted, without exclusions, fewer of
+        them), so a zero is never the end of the road. ``facet_size`` values are listed per facet.
         """
-        wanted = normalize_filters(filters)
-        data = self.engine.search(q, filters=wanted, sort=sort, page=page, limit=limit, facet_size=10)
-        if data.get("total") == 0 and isinstance(q, str) and q.strip():
-            data["alternatives"] = self._alternatives(q, wanted)
+        q = q if isinstance(q, str) else ""
+        filters = normalize_filters(filters)
+        expansion = synonym_groups.expand(q, self.synonyms())
+        data = self.engine.search(expansion.query, filters=filters, sort=sort, page=page, limit=limit, facet_size=facet_size)
+        data["query"] = q
+        data["synonyms"] = expansion.used
+        data["did_you_mean"], data["did_you_mean_total"] = None, None
+        # Few results, or results that lack a word no article holds with the others (a typo, often):
+        # look for a correction that finds more articles holding every one of its words.
+        holding_all = 0 if "relaxed" in data else int(data.get("total", 0))
+        if did_you_mean and holding_all < DID_YOU_MEAN_BELOW and q.strip():
+            data["did_you_mean"], data["did_you_mean_total"] = self._did_you_mean(q, filters, holding_all)
+        if data.get("total") == 0 and q.strip():
+            data["alternatives"] = self._alternatives(q, filters)
         return SearchResponse.from_dict(data)
 
     def _alternatives(self, q: str, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """Queries (the words spaced, without exclusions, fewer) that find something with ``filters``."""
         found = []
         for kind, candidate in alternative_queries(analyze(q))[:MAX_ALTERNATIVES_TRIED]:
-            total = self.engine.search(candidate, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)["total"]
+            expanded = synonym_groups.expand(candidate, self.synonyms()).query
+            total = self.engine.search(expanded, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)["total"]
             if total:
                 found.append({"kind": kind, "q": candidate, "total": total})
             if len(found) >= 3:
                 break
         return found
+
+    def _did_you_mean(self, q: str, filters: dict[str, list[str]], total: int) -> tuple[str | None, int | None]:
+        """The correction of ``q`` that finds the most articles (and more than ``q``), with its total."""
+        best: tuple[str | None, int | None] = (None, None)
+        if not (hasattr(self.engine, "vocabulary") and hasattr(self.engine, "term_counts")):
+            return best  # an engine without a vocabulary (the Solr backend, so far) offers no correction
+        for candidate in pinyin.corrections(q, self.pinyin_index(), self.engine.term_counts):
+            expanded = synonym_groups.expand(candidate, self.synonyms()).query
+            try:
+                answer = self.engine.search(expanded, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)
+            except QueryError:
+                continue
+            found = 0 if "relaxed" in answer else int(answer["total"])  # a correction must hold all its words
+            if found > total and found > (best[1] or 0):
+                best = (candidate, found)
+        return best
+
+    def synonyms(self) -> synonym_groups.Synonyms:
+        """The synonym groups in force (the copy of ``synonyms.toml`` an index run put beside the index;
+        re-read when it changes, so a running server picks an edit up at the next index run)."""
+        path = self.engine.state_dir / synonym_groups.SYNONYMS_NAME
+        try:
+            st = os.stat(path)
+            stamp: Any = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        with self._cache_lock:
+            if self._synonyms is None or self._synonyms[0] != stamp:
+                self._synonyms = (stamp, synonym_groups.load_synonyms(path) if stamp else synonym_groups.Synonyms())
+            return self._synonyms[1]
+
+    def pinyin_index(self) -> pinyin.PinyinIndex:
+        """The pinyin of the index's words (built on first use, again after the index changes)."""
+        vocabulary = self.engine.vocabulary()
+        with self._cache_lock:
+            if self._pinyin is None or self._pinyin[0] is not vocabulary:
+                self._pinyin = (vocabulary, pinyin.PinyinIndex.build(vocabulary))
+            return self._pinyin[1]
 
     def article(self, article_id: str) -> Article | None:
         """The article with this id, or None."""
@@ -252,17 +384,44 @@ class Archive:
         return [SearchHit.from_dict(row) for row in self.engine.related(article_id, limit=limit)]
 
     def suggest(self, prefix: str, limit: int = 8) -> list[dict[str, str]]:
-        """Completions for a typed prefix: ``[{"text", "type"}]``."""
-        return self.engine.suggest(prefix, limit=limit)
+        """Completions for a typed prefix: ``[{"text", "type"}]``; a prefix of Latin letters also
+        completes as pinyin or initials (``gaox``, ``gxq`` → 高新区)."""
+        found = self.engine.suggest(prefix, limit=limit)
+        text = (prefix or "").strip().lower()
+        if text.isascii() and text.isalpha() and len(text) >= 2 and len(found) < limit:
+            seen = {item["text"] for item in found}
+            found += [item for item in self.pinyin_index().complete(text, limit) if item["text"] not in seen]
+        return found[:limit]
 
     def highlight_terms(self, q: str) -> list[str]:
         """The words and fragments of ``q`` to mark in an article page."""
         self.engine.check()
         return highlight_terms(q)
 
-    def export(self) -> Iterator[Article]:
-        """Every indexed article, all fields, from one consistent snapshot of the index."""
-        return self.engine.export()
+    def export(self, q: str | None = None, filters: Mapping[str, Any] | None = None, sort: str = "relevance") -> Iterator[Article]:
+        """Every indexed article, all fields, from one consistent snapshot of the index; with a query
+        or filters, every article of that search's result set (not one page), in result order.
+
+        Parameters are checked before anything is returned (a :class:`QueryError` is raised here,
+        not halfway through a download).
+        """
+        filters = normalize_filters(filters)
+        if q is None and not filters:
+            return self.engine.export()
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        check_filters(filters)
+        return self.engine.export(synonym_groups.expand(q or "", self.synonyms()).query, filters, sort)
+
+    def pages(self) -> list[dict[str, Any]]:
+        """Every indexed page file (browse by issue): ``[{"source", "date", "paper", "page", "section", "articles"}]``."""
+        return self.engine.pages()
+
+    def page_articles(self, source: str) -> list[dict[str, Any]]:
+        """One page file's articles in page order, with their headlines (empty if unknown)."""
+        if not isinstance(source, str) or _SURROGATES.search(source):
+            return []
+        return self.engine.page_articles(source)
 
     def stats(self) -> dict[str, Any]:
         """Articles, pages (seed files indexed), terms, index size in bytes, last build time."""
@@ -271,5 +430,8 @@ class Archive:
     # -- maintenance --------------------------------------------------------------------------
 
     def rebuild(self, seeds_dir: str | Path, full: bool = False, progress: Progress | None = None, **options: Any) -> BuildReport:
-        """Bring this archive's index up to date with ``seeds_dir``; searches pick it up on their next call."""
-        return self.engine.rebuild(seeds_dir, full=full, progress=progress, **options)
+        """Bring this archive's index up to date with ``seeds_dir`` (and its synonyms); searches pick
+        it up on their next call."""
+        report = self.engine.rebuild(seeds_dir, full=full, progress=progress, **options)
+        _install_synonyms(seeds_dir, self.engine.state_dir, report)
+        return report

@@ -1,4 +1,4 @@
-"""The ``newsearch`` command line (DESIGN §6): thin commands over :mod:`search.api`.
+"""The ``newsearch`` command line: thin commands over :mod:`search.api` (its contract is in the README).
 
 User errors (no index, unknown id, bad filter or sort, bad saved-queries file) become one-line
 ``click.ClickException`` messages with a non-zero exit, never a traceback. Heavy modules (Whoosh, the
@@ -33,7 +33,6 @@ from search.api import (
     QueryError,
     SearchHit,
     SearchResponse,
-    index_exists,
     rebuild,
 )
 
@@ -72,16 +71,56 @@ def _index_option(func: F) -> F:
     )(func)
 
 
+_BACKEND_KEY = "newsearch.backend"
+
+
+def _backend_options(func: F) -> F:
+    """``--backend``, ``--solr`` and ``--collection`` (with their environment variables and the config
+    file, see :mod:`search.settings`): where the archive lives. The command reads the result with
+    :func:`_settings`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, backend: str | None, solr_url: str | None, collection: str | None, **kwargs: Any) -> Any:
+        from search.settings import SettingsError, resolve
+
+        try:
+            settings = resolve(backend, solr_url, collection)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from None
+        click.get_current_context().meta[_BACKEND_KEY] = settings
+        return func(*args, **kwargs)
+
+    options = [
+        click.option("--backend", type=click.Choice(["embedded", "solr"]), default=None, envvar="NEWSEARCH_BACKEND",
+                     show_envvar=True, help="Where the archive lives: the embedded index (default) or SolrCloud."),
+        click.option("--solr", "solr_url", default=None, metavar="URL", envvar="NEWSEARCH_SOLR", show_envvar=True,
+                     help="SolrCloud node URL(s), comma-separated (e.g. http://127.0.0.1:8983/solr)."),
+        click.option("--collection", default=None, metavar="NAME", envvar="NEWSEARCH_COLLECTION", show_envvar=True,
+                     help="Solr collection alias [default: news]."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Any:
+    """The backend settings of the running command (embedded unless a backend option said otherwise)."""
+    from search.settings import BackendSettings
+
+    return click.get_current_context().meta.get(_BACKEND_KEY) or BackendSettings()
+
+
 def _user_errors(func: F) -> F:
     """Turn the library's user-facing errors into one-line click errors."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from search.saved import SavedQueryError
+        from search.settings import SettingsError
 
         try:
             return func(*args, **kwargs)
-        except (IndexMissing, BuildError, SavedQueryError, QueryError) as error:
+        except (IndexMissing, BuildError, SavedQueryError, QueryError, SettingsError) as error:
             raise click.ClickException(str(error)) from None
         except BrokenPipeError:
             # Output piped into `head` and closed early: not an error worth a traceback.
@@ -96,7 +135,12 @@ def _user_errors(func: F) -> F:
 
 
 def _open_archive(index_dir: Path) -> Archive:
-    return Archive.open(index_dir)
+    return Archive.open(index_dir, **_settings().engine_options())
+
+
+def _rebuild(seeds_dir: Path, index_dir: Path, **options: Any) -> BuildReport:
+    """An index run on the command's backend."""
+    return rebuild(seeds_dir, index_dir, **_settings().engine_options(), **options)
 
 
 _INDEX_ENTRIES = re.compile(r"^(current\.json|\.build\.lock|saved_state\.json|\.saved_state\.lock|gen-\d+)$")
@@ -173,15 +217,35 @@ def plain_snippet(snippet: str, mark: Callable[[str], str] | None = None) -> str
 
 
 def _headline(hit: SearchHit) -> str:
-    return hit.title or hit.kicker or hit.subtitle or plain_snippet(hit.snippet, lambda t: t)[:40] or "(untitled)"
+    """The hit's headline; for an article printed without one, the first sentence of its lead
+    (not the snippet, which comes from wherever the match was)."""
+    if hit.title or hit.kicker or hit.subtitle:
+        return hit.title or hit.kicker or hit.subtitle
+    lead = str(hit.extra.get("lead") or "").strip()
+    first = re.split(r"[。！？!?；;\n]", lead, maxsplit=1)[0].strip()
+    return f"{first[:40]} (untitled)" if first else "(untitled)"
 
 
-def render_table(response: SearchResponse, color: bool = False) -> str:
-    """Results as an aligned table with a snippet line under each row, then paging and top facets."""
-    width = max(60, shutil.get_terminal_size((100, 24)).columns)
+def _notices(response: SearchResponse) -> list[str]:
+    """How the search read the query (words the results lack, syntax ignored, dates), the
+    did-you-mean correction and the synonyms used, as table lines."""
     lines = _reading_notes(response)
+    correction = response.extra.get("did_you_mean")
+    if correction:
+        total = response.extra.get("did_you_mean_total")
+        lines.append(f"您是不是要找：{correction}" + (f"（{total} 篇）" if total else "") + f"    newsearch search {correction!r}")
+    for item in response.extra.get("synonyms") or []:
+        lines.append(f"synonyms: {item['term']} -> {'、'.join(item['synonyms'])}")
+    return lines
+
+
+def render_table(response: SearchResponse, color: bool = False, facets: bool = True) -> str:
+    """Results as an aligned table with a snippet line under each row, then paging and top facets
+    (did-you-mean and synonym lines first, when the search has them)."""
+    width = max(60, shutil.get_terminal_size((100, 24)).columns)
     if not response.results:
-        lines.append(f"No results for {response.query!r}" + (f" (page {response.page})" if response.page > 1 else "") + ".")
+        what = f"for {response.query!r}" if response.query else "for these filters"
+        lines = [f"No results {what}" + (f" (page {response.page})" if response.page > 1 else "") + "."]
         for item in response.extra.get("alternatives") or []:
             lines.append(f"  try: newsearch search {_shell_quote(str(item.get('q', '')))}  ({item.get('total')} found)")
     else:
@@ -190,7 +254,7 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
         fixed = num_w + 2 + 10 + 2 + 7 + 2 + 12 + 2 + 16
         title_w = max(16, width - fixed - 1)
         header = f"{'#':>{num_w}}  {fit('date', 10)}  {fit('kind', 7)}  {fit('title', title_w)}  {fit('reporters', 12)}  id"
-        lines += [header, "-" * min(width, display_width(header) + 14)]
+        lines = [header, "-" * min(width, display_width(header) + 14)]
         style = (lambda text: click.style(text, bold=True, fg="yellow")) if color else None
         for offset, hit in enumerate(response.results, start=1):
             lines.append(
@@ -200,6 +264,7 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
             snippet = plain_snippet(hit.snippet, style)
             if snippet:
                 lines.append(" " * (num_w + 2) + (snippet if color else fit(snippet, width - num_w - 3).rstrip()))
+    lines = _notices(response) + lines
     lines.append("")
     shown = f"{(response.page - 1) * response.limit + 1}-{(response.page - 1) * response.limit + len(response.results)}"
     lines.append(
@@ -209,9 +274,10 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
     )
     from search.ingest.sources import printable_name
 
-    for name, values in response.facets.items():
-        if values:
-            lines.append(f"  {name}: " + ", ".join(f"{printable_name(str(v.value))} ({v.count})" for v in values[:6]))
+    if facets:
+        for name, values in response.facets.items():
+            if values:
+                lines.append(f"  {name}: " + ", ".join(f"{printable_name(str(v.value))} ({v.count})" for v in values[:6]))
     return "\n".join(lines)
 
 
@@ -253,13 +319,17 @@ def _csv_row(hit: SearchHit) -> list[Any]:
     return out
 
 
-def render_csv(rows: Iterable[tuple[str | None, SearchHit]], with_query: bool = False) -> str:
-    """Hits as CSV with a header; ``with_query`` adds a first column naming the saved query."""
+def render_csv(rows: Iterable[tuple[Any, SearchHit]], with_query: bool = False) -> str:
+    """Hits as CSV with a header; ``with_query`` adds a first column naming the saved query and a
+    last one, ``query_text``, with its query string (rows are then ``(SavedQuery, hit)``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow((["query"] if with_query else []) + list(CSV_FIELDS))
-    for name, hit in rows:
-        writer.writerow(([name] if with_query else []) + _csv_row(hit))
+    writer.writerow((["query"] if with_query else []) + list(CSV_FIELDS) + (["query_text"] if with_query else []))
+    for query, hit in rows:
+        if with_query:
+            writer.writerow([query.name] + _csv_row(hit) + [query.q])
+        else:
+            writer.writerow(_csv_row(hit))
     return buffer.getvalue().rstrip("\n")
 
 
@@ -271,6 +341,9 @@ def _names(names: list[str], limit: int = 12) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:limit]) + f", … and {len(names) - limit} more"
+
+
+_TRAILING_SKIPPED = re.compile(r"(?:;\s*)?\bskipped\s*$")
 
 
 def render_report(report: BuildReport) -> list[str]:
@@ -292,8 +365,15 @@ def render_report(report: BuildReport) -> list[str]:
         )
     if report.removed:
         lines.append(f"removed {len(report.removed)}: {_names([printable_name(name) for name in report.removed])}")
+    if report.dictionary_changed:
+        lines.append(
+            f"dictionary: {len(report.dictionary_changed)} words changed ({_names(report.dictionary_changed, 8)}); "
+            f"{report.articles_reindexed} articles holding them segmented again"
+        )
     for name, reason in sorted(report.skipped.items()):
-        lines.append(f"skipped {printable_name(name)}: {reason}")
+        # "skipped empty.txt: empty file", not "...: empty file; skipped".
+        why = _TRAILING_SKIPPED.sub("", reason).strip() or "nothing to index"
+        lines.append(f"skipped {printable_name(name)}: {why}")
     for name, problems in sorted(report.problems.items()):
         if name in report.skipped:
             continue
@@ -323,6 +403,7 @@ def main() -> None:
 @main.command("index")
 @_seeds_option
 @_index_option
+@_backend_options
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of only new/changed/deleted files.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, envvar="NEWSEARCH_JOBS", show_envvar=True,
               help="Processes for a full build (default: one per core).")
@@ -341,21 +422,23 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
     """
     from search.progress import TerminalProgress
 
-    _check_index_target(index_dir, seeds_dir)
+    if _settings().backend == "embedded":
+        _check_index_target(index_dir, seeds_dir)
     stderr = click.get_text_stream("stderr")
     say = functools.partial(click.echo, err=True)
     if stderr.isatty():
         with TerminalProgress() as bar:
-            report = rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say, jobs=jobs)
+            report = _rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say, jobs=jobs)
     else:
-        report = rebuild(seeds_dir, index_dir, full=full, on_message=say, jobs=jobs)
+        report = _rebuild(seeds_dir, index_dir, full=full, on_message=say, jobs=jobs)
     for line in render_report(report):
         click.echo(line)
 
 
 @main.command("search")
-@click.argument("query")
+@click.argument("query", required=False, default="")
 @_index_option
+@_backend_options
 @click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
               help="Facet filter (place, reporter, year, month, kind, source, section, person, org, from, to); repeatable.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
@@ -364,12 +447,13 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @_user_errors
 def search_command(query: str, index_dir: Path, filter_items: tuple[str, ...], sort: str, limit: int, page: int, fmt: str) -> None:
-    """Search the archive.
+    """Search the archive; with only filters (no QUERY), list what they select.
 
     Type Chinese without spaces: the query is cut into words and every word must match (as a word,
     a name or characters). OR/|, AND/&&/+word, -word/NOT, "exact phrase", title:, reporter:, place:
     work; dates typed as text (2024年11月22日) match the article's date. When no article holds every
-    word, the table says which words the results lack.
+    word, the table says which words the results lack; a likely typo or pinyin typed in Latin
+    letters gets a 您是不是要找 line.
 
     \b
     Example:
@@ -377,8 +461,11 @@ def search_command(query: str, index_dir: Path, filter_items: tuple[str, ...], s
         newsearch search "小微企业 融资" --filter place=高新区 --filter year=2024
         newsearch search 党史学习教育 --sort newest --format json
         newsearch search 融资 --filter from=2024-01 --filter to=2024-06 --format csv > hits.csv
+        newsearch search --filter reporter=孙庆辉 --sort newest
     """
     filters = _parse_filters(filter_items)
+    if not query.strip() and not filters:
+        raise click.UsageError("give a QUERY, at least one --filter, or both")
     response = _open_archive(index_dir).search(query, filters=filters, sort=sort, page=page, limit=limit)
     if fmt == "json":
         click.echo(_json(response.to_dict()))
@@ -391,6 +478,7 @@ def search_command(query: str, index_dir: Path, filter_items: tuple[str, ...], s
 @main.command("show")
 @click.argument("article_id", metavar="ID")
 @_index_option
+@_backend_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_user_errors
 def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
@@ -403,7 +491,7 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
     """
     article = _open_archive(index_dir).article(article_id)
     if article is None:
-        raise click.ClickException(f"no article with id {article_id!r} in {index_dir}")
+        raise click.ClickException(f"no article with id {article_id!r} in {_settings().describe(index_dir)}")
     if fmt == "json":
         click.echo(_json(article.to_dict()))
         return
@@ -425,23 +513,40 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
 
 @main.command("export")
 @_index_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@_backend_options
+@click.option("--q", "query", default=None, metavar="QUERY", help="Export only what this search finds (all of it, not a page).")
+@click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
+              help="Export only what these filters select (as for search); repeatable.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Order of a search's articles.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--bom/--no-bom", default=True, show_default=True, help="Start CSV with a UTF-8 byte-order mark (for Excel).")
 @_user_errors
-def export_command(index_dir: Path, fmt: str) -> None:
-    """Print every indexed article, all fields, one JSON object a line.
+def export_command(index_dir: Path, query: str | None, filter_items: tuple[str, ...], sort: str, fmt: str, bom: bool) -> None:
+    """Print articles with every field: all of them, or every one a search finds.
+
+    JSON Lines (one object an article) or CSV (list fields joined with ";"; a UTF-8 byte-order mark
+    first, so Excel on a Chinese Windows PC reads it). ``title_note`` says why a title is empty.
 
     \b
     Example:
         newsearch export > articles.jsonl
+        newsearch export --q 小微企业 --filter year=2024 --format csv > 小微企业.csv
+        newsearch export --filter reporter=孙庆辉 --sort newest
     """
+    from search.exporting import csv_lines, jsonl_lines
+
+    filters = _parse_filters(filter_items)
+    archive = _open_archive(index_dir)
+    articles = archive.export(q=query, filters=filters, sort=sort) if query is not None or filters else archive.export()
     out = click.get_text_stream("stdout")
-    for article in _open_archive(index_dir).export():
-        out.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+    for line in csv_lines(articles, bom=bom) if fmt == "csv" else jsonl_lines(articles):
+        out.write(line)
     out.flush()
 
 
 @main.command("stats")
 @_index_option
+@_backend_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_user_errors
 def stats_command(index_dir: Path, fmt: str) -> None:
@@ -475,6 +580,7 @@ def stats_command(index_dir: Path, fmt: str) -> None:
 
 @main.command("serve")
 @_index_option
+@_backend_options
 @_seeds_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -488,17 +594,20 @@ def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, thread
         newsearch serve
         newsearch serve --host 0.0.0.0 --port 8080 --index /srv/news/index_data
     """
-    if not index_exists(index_dir):
-        _check_index_target(index_dir, seeds_dir)
-        click.echo(f"no index in {index_dir}: building it from {seeds_dir} first", err=True)
-        for line in render_report(rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
+    settings = _settings()
+    if not Archive(index_dir, **settings.engine_options()).exists():
+        where = settings.describe(index_dir)
+        if settings.backend == "embedded":
+            _check_index_target(index_dir, seeds_dir)
+        click.echo(f"no index in {where}: building it from {seeds_dir} first", err=True)
+        for line in render_report(_rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
             click.echo(line, err=True)
     from waitress import serve
 
     from web import create_app
 
-    app = create_app(index_dir=str(index_dir))
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    app = create_app(index_dir=str(index_dir), backend=settings)
+    click.echo(f"Serving {settings.describe(index_dir)} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     serve(app, host=host, port=port, threads=threads)
 
 
@@ -562,6 +671,7 @@ def saved_list(file_path: Path, fmt: str) -> None:
 @click.option("--all", "run_all", is_flag=True, help="Run every query in the file.")
 @_file_option
 @_index_option
+@_backend_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table", show_default=True)
 @click.option("--new-only", is_flag=True, help="Only hits no earlier --new-only run of the query returned.")
 @_user_errors
@@ -569,7 +679,8 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
     """Run saved queries by name (or --all).
 
     With --new-only, hits returned by an earlier --new-only run of the same query are left out, and
-    the ones returned now are remembered (in saved_state.json beside the index).
+    the ones returned now are remembered (in saved_state.json beside the index; for Solr, in
+    INDEX/solr-COLLECTION/).
 
     \b
     Example:
@@ -586,7 +697,7 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
         for result in results:
             click.echo(_json(result.to_dict(), indent=None))
     elif fmt == "csv":
-        rows = ((result.query.name, hit) for result in results for hit in result.response.results)
+        rows = ((result.query, hit) for result in results for hit in result.response.results)
         click.echo(render_csv(rows, with_query=True))
     else:
         blocks = []
@@ -594,5 +705,10 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
             filters = " ".join(f"{key}={','.join(values)}" for key, values in result.query.filters.items())
             title = " ".join(part for part in (f"== {result.query.name}:", result.query.q, filters) if part)
             title += " (new only)" if new_only else ""
-            blocks.append(title + "\n" + render_table(result.response, color=sys.stdout.isatty()))
+            if new_only and not result.response.results:
+                # Facet counts here would be those of hits returned before: say what happened instead.
+                since = f"自上次运行（{result.previous_run}）以来" if result.previous_run else "（这是第一次运行）"
+                blocks.append(f"{title}\n没有新文章{since}。")
+                continue
+            blocks.append(title + "\n" + render_table(result.response, color=sys.stdout.isatty(), facets=not new_only))
         click.echo("\n\n".join(blocks))

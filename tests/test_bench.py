@@ -21,8 +21,18 @@ def test_benchmark_measures_every_figure_on_the_seeds(tmp_path: Path, capsys) ->
         assert figures[key] > 0, key
     assert figures["api_search"]["n"] == len(searches()) == 38 + len(UNSPACED) and figures["api_search"]["new_p95_ms"] > 0
     assert figures["api_search"]["new_unspaced_p95_ms"] > 0 and figures["api_search"]["new_original_p95_ms"] > 0
+    assert figures["add_dictionary_word_s"] > 0 and figures["dictionary_word_articles"] >= 1  # a seed article holds it (and the copy the benchmark adds)
+    assert figures["did_you_mean"]["offered"] >= 3 and figures["did_you_mean"]["plain_p95_ms"] > 0
     assert json.loads(out.read_text(encoding="utf-8"))["articles"] == 21
     assert "full build, plain ChineseAnalyzer" in capsys.readouterr().out
+
+
+@pytest.mark.solr
+def test_benchmark_measures_solr_beside_the_embedded_engine(solr_cluster, capsys) -> None:
+    figures = main(["--rounds", "1", "--no-http", "--no-baseline", "--solr", solr_cluster.url])
+    assert figures["solr_articles"] == figures["articles"] == 21
+    assert figures["solr_build_s"] > 0 and figures["solr_api_search"]["n"] == 38
+    assert "first-time p50 / p95, Solr" in capsys.readouterr().out
 
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")

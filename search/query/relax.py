@@ -32,6 +32,11 @@ from typing import Any, Protocol
 from search.analysis import CJK_RUN, word_list
 from search.query.plan import Clause, QueryPlan, Term
 
+#: Exact counts (scans of the whole text, or requests) an engine's counter may make per query for
+#: words its postings do not know; past that such a word counts as found nowhere (a query of many
+#: words found nowhere, pasted garbage, must not cost one per word). Both engines use the same
+#: number, so they relax a query the same way.
+EXACT_COUNTS = 8
 #: Conjunctions tried before giving up on keeping several words (each is a cheap masked AND once the
 #: clauses have been matched; the budget bounds a long query's 2^n subsets).
 MAX_TESTS = 32
@@ -41,7 +46,13 @@ class ClauseCounter(Protocol):
     """What relaxation asks an engine (over the whole archive, exclusions applied)."""
 
     def doc_frequency(self, clause: Clause) -> int:
-        """How many articles hold the clause; may be an estimate, but 0 only if none does."""
+        """How many articles hold the clause, as both engines estimate it: for each option, the
+        fewest articles holding one of its words as a headline word plus those holding it as a body
+        word, plus, for a one-run option of scope ``all``, the articles holding it as an exact byline,
+        person, place or organisation name (a date option: the articles of that date; a
+        ``reporter:``/``place:`` option: 0), summed over the options. Where that is 0, the exact
+        number of articles matching the clause, for the first :data:`EXACT_COUNTS` such clauses of a
+        query (0 past them)."""
         ...
 
     def matches(self, clauses: Sequence[Clause]) -> bool:

@@ -16,6 +16,7 @@ import numpy as np
 from search.analysis import normalize
 from search.engines.embedded.doctable import DocTable
 from search.query.filters import FACETS
+from search.query.histogram import histogram as timeline_histogram
 
 
 def filter_and_count(
@@ -63,3 +64,9 @@ def _top_values(table: DocTable, name: str, rows: np.ndarray, wanted: set[str], 
         )
         shown += [(v, c) for v, c in extra if normalize(v) not in shown_names]
     return [{"value": v, "count": c} for v, c in shown]
+
+
+def histogram(table: DocTable, passing: np.ndarray, selected: dict[str, set[str]], span: tuple[int, int] | None) -> dict[str, Any]:
+    """Matching articles per year, or per month when the selection lies within one year (the timeline:
+    :func:`search.query.histogram.histogram` over the passing rows' date spans)."""
+    return timeline_histogram(table.date_lo[passing], table.date_hi[passing], selected, span)

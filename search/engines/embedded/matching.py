@@ -53,6 +53,7 @@ from search.analysis import CJK_RUN, word_list
 from search.engines.embedded.doctable import DocTable, PerSearcher, doc_table, term_postings
 from search.query.language import term_chunks, term_pattern
 from search.query.plan import Clause, DateSpec, Term
+from search.query.relax import EXACT_COUNTS
 
 #: Query-time weights: a headline hit outweighs body hits (chosen on the judged sets with
 #: ``python -m search.evaluation --grid``); characters of a term found anywhere score like a word
@@ -422,11 +423,6 @@ class Matcher:
         return head, body
 
 
-#: Scans of the whole text a relaxation may make to count words the postings do not know (a query
-#: of many words found nowhere, pasted garbage, must not cost a scan per word).
-EXACT_COUNTS = 8
-
-
 @dataclass
 class ClauseCounts:
     """Document frequencies and conjunction tests over the whole archive, for relaxation."""
@@ -437,7 +433,8 @@ class ClauseCounts:
 
     def doc_frequency(self, clause: Clause) -> int:
         """The postings estimate; where that is 0, the exact count (a scan), so 0 means none — past
-        :data:`EXACT_COUNTS` scans a word the postings do not know counts as found nowhere."""
+        :data:`~search.query.relax.EXACT_COUNTS` scans a word the postings do not know counts as
+        found nowhere (the contract of :class:`search.query.relax.ClauseCounter`)."""
         estimate = self.matcher.estimate(clause)
         if estimate > 0 or self.exact_left <= 0:
             return estimate

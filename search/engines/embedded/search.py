@@ -34,7 +34,7 @@ from whoosh import query as wq
 
 from search.analysis import normalize
 from search.engines.embedded.doctable import doc_table
-from search.engines.embedded.facets import filter_and_count
+from search.engines.embedded.facets import filter_and_count, histogram
 from search.engines.embedded.lexicon import IndexLexicon
 from search.engines.embedded.matching import Matcher, rank
 from search.engines.embedded.schema import document_to_article
@@ -43,6 +43,7 @@ from search.query.analyze import analyze
 from search.query.filters import MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
 from search.query.language import clean_query
 from search.query.plan import QueryPlan, Term
+from search.query.reading import reading
 from search.query.relax import Relaxation, relax
 from search.query.snippets import highlight_pattern, make_snippet
 from search.query.suggest import completion_targets
@@ -64,6 +65,7 @@ def _row(searcher: Any, docnum: int, score: float, pattern: re.Pattern[str] | No
         "kind": stored.get("kind") or "",
         "score": round(float(score), 4),
         "snippet": make_snippet(stored.get("body") or stored.get("lead") or "", pattern),
+        "lead": stored.get("lead") or "",
     }
 
 
@@ -80,29 +82,6 @@ def match_plan(matcher: Matcher, plan: QueryPlan) -> tuple[np.ndarray, QueryPlan
     if relaxation is not None:
         plan = relaxation.plan
     return matcher.match(plan.clauses, plan.excluded), plan, relaxation
-
-
-def understood(plan: QueryPlan, relaxation: Relaxation | None) -> dict[str, Any]:
-    """The keys a search adds about how it read the query (each absent when it has nothing to say):
-    ``relaxed`` (words dropped because no article holds them all), ``resegmented`` (a word found
-    nowhere, searched as the two words it was cut into), ``ignored`` (syntax left out), ``dates``
-    (dates typed as text)."""
-    extra: dict[str, Any] = {}
-    if relaxation is not None and relaxation.dropped:
-        extra["relaxed"] = relaxation.to_dict()
-    if relaxation is not None and relaxation.resegmented:
-        extra["resegmented"] = [{"text": word.text, "words": [part.text for part in parts]} for word, parts in relaxation.resegmented]
-    if plan.ignored:
-        extra["ignored"] = [{"text": item.text, "reason": item.reason} for item in plan.ignored]
-    dates = [
-        {"text": clause.text, "date": term.date.iso()}
-        for clause in plan.clauses
-        for term in clause.options
-        if term.date is not None
-    ]
-    if dates:
-        extra["dates"] = dates
-    return extra
 
 
 def run_search(
@@ -146,7 +125,8 @@ def run_search(
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "results": results,
         "facets": facets,
-        **understood(plan, relaxation),
+        "histogram": histogram(table, passing, selected, span),
+        **reading(plan, relaxation),
     }
 
 
