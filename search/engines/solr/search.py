@@ -17,6 +17,7 @@ from search.analysis import normalize
 from search.engines.solr.client import SolrClient
 from search.engines.solr.compile import compile_search, phrase, term
 from search.engines.solr.documents import ARTICLE, VALUE_SEPARATOR, document_to_article
+from search.engines.solr.listing import HISTOGRAM_FACET, histogram
 from search.model import Article
 from search.query.filters import FACETS, MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
 from search.query.language import Unit, clean_query, parse
@@ -45,6 +46,7 @@ def result_row(article: Article, score: float, pattern: Any) -> dict[str, Any]:
         "kind": article.kind or "",
         "score": round(float(score), 4),
         "snippet": make_snippet(article.body or article.lead or "", pattern),
+        "lead": article.lead or "",
     }
 
 
@@ -86,6 +88,7 @@ def run_search(
     selected, span = check_filters(filters)
     parsed = parse(q if isinstance(q, str) else "")
     compiled = compile_search(parsed, selected, span, facet_size, relevance=(sort == "relevance"))
+    compiled.facets["__histogram"] = HISTOGRAM_FACET
     offset = (page - 1) * limit
     # Solr's start and rows are Java ints: a page past them is asked for the total and facets only
     # (and is empty, as it would be anyway).
@@ -100,9 +103,10 @@ def run_search(
     for doc in found.get("docs", []):
         score = float(doc.get("score") or 0.0) if sort == "relevance" else 0.0
         results.append(result_row(document_to_article(doc), score, pattern))
+    total = int(found.get("numFound", 0))
     return {
         "query": q,
-        "total": int(found.get("numFound", 0)),
+        "total": total,
         "page": page,
         "limit": limit,
         "sort": sort,
@@ -110,6 +114,7 @@ def run_search(
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "results": results,
         "facets": _facet_lists(answer, selected, facet_size),
+        "histogram": histogram(answer, total, selected, span),
     }
 
 
