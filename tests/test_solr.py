@@ -335,3 +335,37 @@ def test_generated_queries_match_the_same_articles_on_both_engines(both):
         if a.total != b.total or a.to_dict()["facets"] != b.to_dict()["facets"]:
             differ.append((q, a.total, b.total))
     assert differ == []
+
+
+@pytest.mark.parametrize("q,filters", [("", {}), ("高新区", {}), ("", {"year": ["2024"]}), ("企业", {"from": ["2023-01"], "to": ["2023-12"]})])
+def test_the_timeline_counts_the_same_on_solr(both, q, filters):
+    a = both["embedded"].search(q, filters=filters).to_dict()
+    b = both["solr"].search(q, filters=filters).to_dict()
+    assert a["histogram"] == b["histogram"], (q, filters)
+
+
+def test_browse_by_issue_lists_the_same_pages_and_articles_on_solr(both):
+    pages = both["embedded"].pages()
+    assert both["solr"].pages() == pages
+    for page in pages[:3]:
+        assert both["solr"].page_articles(page["source"]) == both["embedded"].page_articles(page["source"])
+    assert both["solr"].page_articles("no-such-page.txt") == []
+
+
+def test_a_whole_result_set_exports_the_same_articles_on_solr(both):
+    for q, filters, sort in [("高新区", {}, "newest"), ("", {"place": ["高新区"]}, "oldest"), ("发展", {}, "relevance")]:
+        a = [article.id for article in both["embedded"].export(q, filters, sort)]
+        b = [article.id for article in both["solr"].export(q, filters, sort)]
+        if sort == "relevance":  # the two libraries' BM25 may order close scores differently
+            assert sorted(a) == sorted(b), q
+        else:
+            assert a == b, (q, filters, sort)
+
+
+def test_did_you_mean_reads_the_same_words_from_solr(both):
+    words = both["embedded"].engine.term_counts(["企业", "高新区", "不存在的词"])
+    assert both["solr"].engine.term_counts(["企业", "高新区", "不存在的词"]) == words
+    embedded = {(e["text"], e["type"]) for e in both["embedded"].engine.vocabulary()}
+    solr = {(e["text"], e["type"]) for e in both["solr"].engine.vocabulary()}
+    assert embedded == solr
+    assert both["solr"].search("郑洲").extra.get("did_you_mean") == both["embedded"].search("郑洲").extra.get("did_you_mean")

@@ -231,20 +231,11 @@ def filter_queries(selected: Mapping[str, set[str]], span: tuple[int, int] | Non
     return fqs
 
 
-#: The JSON facet that counts the result set's date spans (first day, then last day), for the timeline.
-DATES_FACET = "__dates"
-
-
 def facet_requests(selected: Mapping[str, set[str]], size: int) -> dict[str, Any]:
     """JSON Facet API requests: each facet's top ``size`` values (count desc, then value), counted
-    without its own filter; for each selected value, its written forms (listed even beyond the top
-    ones); and every first day with its last days, over the result set (the timeline)."""
-    facets: dict[str, Any] = {
-        DATES_FACET: {
-            "type": "terms", "field": "date_lo", "limit": -1, "mincount": 1,
-            "facet": {"hi": {"type": "terms", "field": "date_hi", "limit": -1, "mincount": 1}},
-        }
-    }  # fmt: skip
+    without its own filter; and for each selected value, its written forms (listed even beyond the
+    top ones)."""
+    facets: dict[str, Any] = {}
     for name in FACETS:
         domain = {"excludeTags": f"f_{name}"} if name in selected else {}
         if size > 0:

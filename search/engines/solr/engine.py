@@ -8,15 +8,21 @@ It holds no searcher: every call is a request, and the client fails over between
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from search.engines.base import BuildReport, IndexMissing, Progress
-from search.engines.solr import lifecycle, search
+from search.engines.solr import lifecycle, listing, search
 from search.engines.solr.client import SolrClient, SolrError, SolrUnreachable
 from search.model import Article
 from search.query.filters import QueryError
+
+
+#: How long the vocabulary (did-you-mean's words and names) is reused before it is read again.
+VOCABULARY_SECONDS = 60.0
 
 
 class SolrUnavailable(IndexMissing):
@@ -46,6 +52,8 @@ class SolrEngine:
         self.client = SolrClient(urls)
         self.collection = collection
         self._state_dir = Path(state_dir) if state_dir is not None else default_state_dir("index_data", collection)
+        self._vocabulary: tuple[float, list[dict[str, Any]]] | None = None
+        self._vocabulary_lock = threading.Lock()
 
     @property
     def state_dir(self) -> Path:
@@ -105,11 +113,41 @@ class SolrEngine:
         """Completions for a typed prefix."""
         return self._call(search.suggest, prefix, limit=limit)
 
-    def export(self) -> Iterator[Article]:
-        """Every article, in page order, from the collection the alias points to when the export starts."""
+    def export(
+        self, q: str | None = None, filters: Mapping[str, Sequence[str]] | None = None, sort: str = "relevance"
+    ) -> Iterator[Article]:
+        """Every article, in page order, from the collection the alias points to when the export starts;
+        with ``q`` or ``filters``, every article that search finds, in result order."""
         self.check()
         target = lifecycle.alias_target(self.client, self.collection) or self.collection
-        yield from search.iter_articles(self.client, target)
+        if q is None and not filters:
+            yield from search.iter_articles(self.client, target)
+        else:
+            yield from listing.matching_articles(self.client, target, q or "", filters, sort)
+
+    def pages(self) -> list[dict[str, Any]]:
+        """Every page file indexed: ``[{"source", "date", "paper", "page", "section", "articles"}]``."""
+        return self._call(listing.list_pages)
+
+    def page_articles(self, source: str) -> list[dict[str, Any]]:
+        """One page file's articles in page order (empty if no such file is indexed)."""
+        return self._call(listing.page_articles, source)
+
+    def vocabulary(self) -> list[dict[str, Any]]:
+        """Indexed Chinese words and names with their document counts: ``[{"text", "count", "type"}]``.
+
+        Kept for :data:`VOCABULARY_SECONDS` (the same list object, so the Archive's pinyin index built
+        from it is kept too): reading every name and headline word is a few requests over the cluster.
+        """
+        with self._vocabulary_lock:
+            now = time.monotonic()
+            if self._vocabulary is None or now - self._vocabulary[0] > VOCABULARY_SECONDS:
+                self._vocabulary = (now, self._call(listing.vocabulary))
+            return self._vocabulary[1]
+
+    def term_counts(self, words: Sequence[str]) -> dict[str, int]:
+        """How many articles hold each word as a word (in the body): ``{word: count}``, zeros left out."""
+        return self._call(listing.term_counts, words)
 
     def stats(self) -> dict[str, Any]:
         """Articles, pages, terms, index size (one copy of each shard), last build, analysis version."""

@@ -13,17 +13,15 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from search.analysis import normalize
 from search.engines.solr.client import SolrClient
-from search.engines.solr.compile import DATES_FACET, compile_search, phrase, term
+from search.engines.solr.compile import compile_search, phrase, term
 from search.engines.solr.counts import SolrCounter, SolrLexicon
 from search.engines.solr.documents import ARTICLE, VALUE_SEPARATOR, document_to_article
+from search.engines.solr.listing import HISTOGRAM_FACET, histogram
 from search.model import Article
 from search.query.filters import FACETS, MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
 from search.query.analyze import analyze
-from search.query.histogram import histogram
 from search.query.language import clean_query
 from search.query.plan import Term
 from search.query.reading import reading
@@ -99,6 +97,7 @@ def run_search(
     if relaxation is not None:
         plan = relaxation.plan
     compiled = compile_search(plan, selected, span, facet_size, relevance=(sort == "relevance"))
+    compiled.facets["__histogram"] = HISTOGRAM_FACET
     offset = (page - 1) * limit
     # Solr's start and rows are Java ints: a page past them is asked for the total and facets only
     # (and is empty, as it would be anyway).
@@ -113,9 +112,10 @@ def run_search(
     for doc in found.get("docs", []):
         score = float(doc.get("score") or 0.0) if sort == "relevance" else 0.0
         results.append(result_row(document_to_article(doc), score, pattern))
+    total = int(found.get("numFound", 0))
     return {
         "query": q,
-        "total": int(found.get("numFound", 0)),
+        "total": total,
         "page": page,
         "limit": limit,
         "sort": sort,
@@ -123,22 +123,9 @@ def run_search(
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "results": results,
         "facets": _facet_lists(answer, selected, facet_size),
-        "histogram": _histogram(answer, int(found.get("numFound", 0)), selected, span),
+        "histogram": histogram(answer, total, selected, span),
         **reading(plan, relaxation),
     }
-
-
-def _histogram(answer: Mapping[str, Any], total: int, selected: Mapping[str, set[str]], span: tuple[int, int] | None) -> dict[str, Any]:
-    """The timeline from the result set's (first day, last day) counts; articles without a date
-    are the ones no bucket counts."""
-    lo: list[int] = []
-    hi: list[int] = []
-    for bucket in ((answer.get("facets") or {}).get(DATES_FACET) or {}).get("buckets", []):
-        for inner in (bucket.get("hi") or {}).get("buckets", []):
-            lo += [int(bucket["val"])] * int(inner["count"])
-            hi += [int(inner["val"])] * int(inner["count"])
-    undated = max(0, total - len(lo))
-    return histogram(np.array(lo + [0] * undated, dtype=np.int64), np.array(hi + [0] * undated, dtype=np.int64), dict(selected), span)
 
 
 def get_article(client: SolrClient, collection: str, article_id: str) -> Article | None:
