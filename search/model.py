@@ -38,6 +38,7 @@ class Article:
     section: str | None = None
     paper: str | None = None
     page: str | None = None
+    credit: str | None = None  # the source of a reprint (据新华社 -> 新华社); None for the paper's own
     chars: int = 0
 
     def to_dict(self) -> dict[str, Any]:

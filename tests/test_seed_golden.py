@@ -39,3 +39,7 @@ def test_each_seed_article_keeps_every_field(seed_articles, index):
     got = {name: seed_articles[index].get(name) for name in want}
     assert got == want
 
+
+def test_seed_articles_are_no_reprints(seed_articles):
+    """The new field: the seed pages are the paper's own reporting, so nothing is credited."""
+    assert {a["credit"] for a in seed_articles} == {None}

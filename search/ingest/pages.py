@@ -26,6 +26,7 @@ import rjieba
 
 from search.ingest.bylines import is_byline_line, is_opener, split_trailing_byline
 from search.ingest.chinese import to_simplified
+from search.ingest.furniture import is_furniture
 
 # Characters that end a sentence (a line ending in one of them may end a paragraph).
 SENTENCE_END = "。！？!?；;…」』”’）)】》"
@@ -54,6 +55,7 @@ class Paragraph:
     gap_before: int = 0  # blank lines before it on the page
     wrapped: bool = False  # joined from several column lines
     last_line: str = ""  # the last physical line joined into it
+    emphasis: bool = False  # a whole line in markdown bold (**小标题**): a marked head, never joined
 
 
 _BOMS = (
@@ -260,6 +262,7 @@ def read_page(path: Path) -> Page:
 # --- layout: lines -> paragraphs ------------------------------------------------------------------
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*$")
+_MD_BOLD_LINE = re.compile(r"^\*\*\s*([^*]{1,60}?)\s*\*\*$")
 # Stray spaces between digits and CJK characters ("11 月 22 日", "总投资额为 17.4 亿元") are scan noise.
 _DIGIT_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000\t]+(?=\d)|(?<=\d)[ \u3000\t]+(?=[\u3400-\u9fff])")
 _ROLE_AT_END = re.compile(r"(?:记者|通讯员|实习生)\s*$")
@@ -328,9 +331,22 @@ def _is_full(line: str, column: float) -> bool:
     return column - 7 <= width <= column + 3
 
 
+# Marks that begin a unit of their own: bold, bracketed heads (【简讯】, 【标题】正文), bullets (■), an
+# editor's note, a subtitle's dash.
+_UNIT_MARK = re.compile(r"^(?:\*\*|【|[■□●◆▲★☆◎⊙]|编者按|编者的话|——)")
+
+
 def _starts_new_unit(line: str) -> bool:
-    """Lines that always begin a paragraph: openers, bylines, list items, markdown headings."""
-    return bool(line.startswith("#") or is_opener(line) or is_byline_line(line) or re.match(r"^\d{1,2}[.、．]", line))
+    """Lines that always begin a paragraph: openers, bylines, list items, markdown headings, marked
+    heads and page furniture (headers, editor lines, page numbers)."""
+    return bool(
+        line.startswith("#")
+        or _UNIT_MARK.match(line)
+        or is_opener(line)
+        or is_byline_line(line)
+        or re.match(r"^\d{1,2}[.、．]", line)
+        or is_furniture(line)
+    )
 
 
 def _lines_to_blocks(text: str) -> list[tuple[int, list[str]]]:
@@ -375,6 +391,11 @@ def paragraphs(text: str) -> list[Paragraph]:
                 result.append(Paragraph(text=heading.group(2), heading_level=len(heading.group(1)), gap_before=gap if first else 0))
                 first = False
                 continue
+            bold = _MD_BOLD_LINE.match(line)
+            if bold:
+                result.append(Paragraph(text=bold.group(1), gap_before=gap if first else 0, last_line=line, emphasis=True))
+                first = False
+                continue
             if result and _continues(result[-1], line, column, same_block=not first, between_articles=between_articles and not block_has_text):
                 previous = result[-1]
                 previous.text = _join(previous.text, line)
@@ -401,7 +422,7 @@ def _join(left: str, right: str) -> str:
 
 def _continues(previous: Paragraph, line: str, column: float | None, same_block: bool, between_articles: bool = False) -> bool:
     """Does ``line`` continue ``previous`` (a wrapped line, or a sentence cut by a blank line)?"""
-    if previous.heading_level or _starts_new_unit(line):
+    if previous.heading_level or previous.emphasis or _starts_new_unit(line):
         return False
     if is_opener(previous.text) and _unclosed_bracket(previous.text):
         return True  # "本报讯(记者 郭涛" / "通讯员 李晓娟)近日…": the bracketed byline goes on
