@@ -5,6 +5,7 @@ the figures (articles cut whole, articles right in every checked field)::
 
     PYTHONPATH=$PWD python tests/page_check.py tests/data/pages
     PYTHONPATH=$PWD python tests/page_check.py tests/data/pages_unseen --verbose
+    PYTHONPATH=$PWD python tests/page_check.py tests/data/pages --scan 26    # hard-wrapped like a scan
 
 An article is *cut whole* when one extracted article's body starts with its first words and ends
 with its last words (whitespace, width and script ignored); it is *right* when it is cut whole and
@@ -21,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.ingest.chinese import to_simplified
-from search.ingest.sources import read_seed_file
+from search.ingest.pages import Page, read_page
+from search.ingest.sources import articles_from_page, read_seed_file
 from search.model import Article
 
 NAME_FIELDS = ("reporters", "correspondents", "photographers")
@@ -49,6 +51,49 @@ class PageResult:
         return sum(1 for i in range(len(self.expected)) if not self.article_problems.get(i))
 
 
+# Characters a typesetter never puts at the start of a line (避头): they stay at the end of the line before.
+_NO_LINE_START = "，。、；：？！”’）》」』】〕…—·,.;:?!)%"
+
+
+def _width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WFA" else 1
+
+
+def scan_columns(text: str, width: int) -> str:
+    """The page as a scan of narrow columns gives it: every line of running text (a line holding a
+    full stop) hard-wrapped at ``width`` display columns, with the typesetter's rules (no closing
+    punctuation at a line start, no break inside a number or a Latin word), and a blank line at every
+    ninth column line where a column ends mid-sentence. Headlines, bylines and furniture span columns
+    and stay whole."""
+    out: list[str] = []
+    count = 0
+    for raw in text.split("\n"):
+        line = raw.strip(" \u3000")
+        if not re.search(r"[。！？]", line):
+            out.append(line)
+            continue
+        pieces = re.findall(r"[A-Za-z0-9.%]+|.", line)
+        lines, current, used = [], "", 0
+        for piece in pieces:
+            size = sum(_width(ch) for ch in piece)
+            if used + size > width and current and piece[0] not in _NO_LINE_START:
+                lines.append(current)
+                current, used = "", 0
+            current, used = current + piece, used + size
+        lines.append(current)
+        for index, part in enumerate(lines):
+            out.append(part)
+            count += 1
+            if count % 9 == 0 and index + 1 < len(lines):
+                out.append("")
+    return "\n".join(out)
+
+
+def page_text(folder: Path, name: str) -> str:
+    """A page file's text, decoded as the reader decodes it."""
+    return read_page(folder / name).text
+
+
 def load_expected(folder: Path) -> list[dict]:
     """The ``[[pages]]`` tables of ``folder/expected.toml``."""
     return tomllib.loads((folder / "expected.toml").read_text(encoding="utf-8"))["pages"]
@@ -59,9 +104,10 @@ def _is_cut(article: Article, want: dict) -> bool:
     return body.startswith(squash(want["first"])) and body.endswith(squash(want["last"]))
 
 
-def check_page(folder: Path, page: dict) -> PageResult:
-    """Extract one page (through the real reader: decoding, catalog-less) and compare it."""
-    articles = read_seed_file(folder / page["file"]).articles
+def check_page(folder: Path, page: dict, articles: list[Article] | None = None) -> PageResult:
+    """Extract one page (through the real reader: decoding, catalog-less) and compare it; or compare
+    ``articles`` extracted from a reshaped copy of it."""
+    articles = read_seed_file(folder / page["file"]).articles if articles is None else articles
     result = PageResult(page["file"], page["articles"], articles)
     for key in ("paper", "page", "section"):
         got = {getattr(a, key) for a in articles}
@@ -105,9 +151,14 @@ def describe(article: Article) -> str:
 def main(argv: list[str]) -> int:
     folder = Path(argv[0]) if argv else Path(__file__).parent / "data" / "pages"
     verbose = "--verbose" in argv
+    scan = int(argv[argv.index("--scan") + 1]) if "--scan" in argv else None
     whole = right = total = 0
     for page in load_expected(folder):
-        result = check_page(folder, page)
+        articles = None
+        if scan:
+            text = scan_columns(page_text(folder, page["file"]), scan)
+            articles = articles_from_page(Page(page["file"], text, "utf-8"))
+        result = check_page(folder, page, articles)
         whole, right, total = whole + result.whole, right + result.right, total + len(page["articles"])
         first = result.articles[0] if result.articles else None
         meta = f"paper {first.paper}, page {first.page}, section {first.section}" if first else "no articles"

@@ -24,18 +24,34 @@ from search.ingest.extract import cut_page, headline_roles
 from search.ingest.furniture import banner, is_editor_line, lone_page, parse_page_header
 from search.ingest.pages import Page, normalise_newlines
 from search.ingest.sources import articles_from_page, read_seed_file
-from page_check import check_page, load_expected
+from page_check import check_page, load_expected, page_text, scan_columns
 
-PAGES = Path(__file__).resolve().parent / "data" / "pages"
+DATA = Path(__file__).resolve().parent / "data"
+PAGES = DATA / "pages"
 EXPECTED = load_expected(PAGES)
+# Pages written after the rules passed tests/data/pages, in conventions they were not tuned for
+# (other papers' headers and bylines); checked before any rule changed, then kept as tests.
+UNSEEN = DATA / "pages_unseen"
+ALL_PAGES = [(PAGES, page) for page in EXPECTED] + [(UNSEEN, page) for page in load_expected(UNSEEN)]
+ALL_IDS = [f"{folder.name}/{page['file']}" for folder, page in ALL_PAGES]
 
 
-@pytest.mark.parametrize("page", EXPECTED, ids=[page["file"] for page in EXPECTED])
-def test_every_article_of_the_page_comes_out_as_a_reader_sees_it(page):
-    result = check_page(PAGES, page)
+@pytest.mark.parametrize("folder, page", ALL_PAGES, ids=ALL_IDS)
+def test_every_article_of_the_page_comes_out_as_a_reader_sees_it(folder, page):
+    result = check_page(folder, page)
     assert not result.page_problems, result.page_problems
     assert not result.article_problems, result.article_problems
     assert result.whole == len(page["articles"])
+
+
+@pytest.mark.parametrize("width", [26, 28])
+@pytest.mark.parametrize("folder, page", ALL_PAGES, ids=ALL_IDS)
+def test_the_same_articles_from_the_page_as_a_scan_of_narrow_columns(folder, page, width):
+    """Every page hard-wrapped at 13 and 14 characters a line, as a scanned column prints it, with
+    blank lines falling mid-sentence: the same articles, headlines, bylines and dates."""
+    text = scan_columns(page_text(folder, page["file"]), width)
+    result = check_page(folder, page, articles_from_page(Page(page["file"], text, "utf-8"), metadata=False))
+    assert not result.page_problems and not result.article_problems, (result.page_problems, result.article_problems)
 
 
 def test_the_pages_cover_every_layout_the_issue_names():

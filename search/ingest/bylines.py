@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import rjieba
 
 from search.ingest.chinese import same_length_shadow, to_simplified
 
@@ -27,6 +30,7 @@ _SURNAMES = set(
     "廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况那宿"
     "鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
 )
+_NOT_NAME_ENDINGS = set("网社报台刊站部局委厅处")
 _COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐")
 
 _CJK = r"\u3400-\u9fff"
@@ -37,16 +41,27 @@ _ROLE = rf"(?:[{_CJK}]{{0,7}}?记者|(?:特约|本报|见习|实习)?通讯员|�
 _CREDIT = r"(?:文\s*[/／]\s*图|图\s*[/／]\s*文|文图|摄影|摄|整理|报道|供图|(?<=[/／])文|(?<=[/／]\s)文)"
 # A credit before the names: 文/X, 图/X, 摄影/X, 文/图 X.
 _LEAD_CREDIT = r"(?:文\s*[/／]\s*图|图\s*[/／]\s*文|文|图|摄影|摄)\s*[/／：:]"
+# Where the reporter filed from: 发自北京, 从郑州, 北京(报道).
+_ORIGIN = rf"(?:发自|从)\s*[{_CJK}]{{2,4}}|[{_CJK}]{{2,4}}(?=\s*报道)"
 _BYLINE_TOKEN = re.compile(
-    rf"(?P<credit>(?:{_CREDIT})+)(?![{_CJK}])|(?P<lead>{_LEAD_CREDIT})|(?P<role>{_ROLE})"
-    rf"|(?P<name>(?:(?!记者|通讯员|实习生|文图|文\s*[/／]|整理|摄)[{_CJK}·•]){{2,5}})|(?P<sep>[\s、,，;；:：/／|]+)"
+    rf"(?P<credit>(?:{_CREDIT})+)(?![{_CJK}])|(?P<lead>{_LEAD_CREDIT})|(?P<role>{_ROLE})|(?P<origin>{_ORIGIN})"
+    rf"|(?P<name>(?:(?!记者|通讯员|实习生|文图|文\s*[/／]|整理|摄|报道)[{_CJK}·•]){{2,5}})|(?P<sep>[\s、,，;；:：/／|]+)"
 )
+# Who stands before the names when no role does: a medium (全景网/陈丹蓉, 新浪体育 黎双富, 新华社发 X 摄)
+# or the writer's institution (齐鲁证券 张雷).
+_MEDIUM = re.compile(rf"^(?P<medium>[{_CJK}]{{2,8}}?(?:网|社|报|台|电台|电视台|体育|财经|新闻|在线|客户端))(?P<sent>发)?$")
+_AFFILIATION = re.compile(rf"^[{_CJK}]{{2,10}}?(?:证券|银行|基金|公司|集团|研究所|研究院|研究中心|大学|学院|协会|事务所)$")
+_MEDIUM_TOKEN = re.compile(rf"[{_CJK}]{{2,12}}")
+# An editor named after the byline on one line (⊙记者 吴晓婧 ○编辑 朱绍勇): not part of the byline.
+_EDITOR_AFTER = re.compile(rf"[\s\u3000]*[○●◎⊙□■]?\s*(?:责任编辑|编辑|责编|校对|美编)\s*[：:]?\s*[{_CJK}·\s\u3000]{{2,12}}$")
 # Marks printed before a byline: ■本报记者 X, □ 记者 X, ⊙本报记者 X.
 BULLETS = "■□●○◎⊙◆◇▲△★☆▶►▷◉•·"
 # A news agency named in a role (新华社记者 李学仁 摄): the source of what it credits.
 _AGENCY_ROLE = re.compile(rf"([{_CJK}]{{1,4}}社)记者")
 _TRAILING_BYLINE = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:[{_CJK}]{{0,7}}?记者|通讯员)[^。！？!?]{{2,60}})$")
 _PHOTO_TAIL = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:本报)?(?:[{_CJK}]{{0,5}}记者\s*)?[{_CJK}]{{2,4}}\s*[/／]?\s*摄)$")
+# "……交流。　图/本报记者 陈明": a picture credit closing a caption.
+_PHOTO_LEAD_TAIL = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:图|摄影|图片)\s*[/／：:]\s*[^。！？!?（）()]{{2,24}})$")
 # "……。（记者 陈静）": a byline in brackets closing the last paragraph, as many papers print it;
 # "……。（叶洲）", "（张 哲）": the reporter's name alone, in brackets, at the very end.
 _BRACKETED_TAIL = re.compile(rf"(?<=[。！？!?”’」』…])\s*[（(](?P<byline>[^（()）。，,]{{2,60}})[）)]$")
@@ -59,12 +74,13 @@ class Byline:
     reporters: list[str] = field(default_factory=list)
     correspondents: list[str] = field(default_factory=list)
     photographers: list[str] = field(default_factory=list)
-    source: str | None = None  # a news agency named in a role (新华社记者 X 摄 -> 新华社)
+    source: str | None = None  # a news agency or website it names (新华社记者 X 摄, 全景网/X -> 新华社, 全景网)
+    photo: bool = False  # a picture credited to a source without a name (新华社发)
 
     @property
     def photo_only(self) -> bool:
         """True for a photographer's credit alone (``本报记者 王恩俊 摄``): the mark of photo news."""
-        return bool(self.photographers) and not self.reporters and not self.correspondents
+        return bool(self.photographers or self.photo) and not self.reporters and not self.correspondents
 
     def merge(self, other: "Byline") -> None:
         """Add another byline's names (a byline continued on the next line)."""
@@ -75,6 +91,7 @@ class Byline:
         ):
             mine.extend(name for name in theirs if name not in mine)
         self.source = self.source or other.source
+        self.photo = self.photo or other.photo
 
 
 # A two-character name padded to the width of three (王　芳), as papers print it to align bylines.
@@ -91,9 +108,44 @@ def unpad_names(text: str) -> str:
 def looks_like_name(text: str) -> bool:
     """A personal name: 2–4 characters starting with a known surname (or a compound surname)."""
     text = to_simplified(text)
+    if text[-1:] in _NOT_NAME_ENDINGS:
+        return False  # 全景网, 新华社: a source, not a person
     if text.startswith(_COMPOUND_SURNAMES):
         return 3 <= len(text) <= 5
     return 2 <= len(text) <= 4 and text[0] in _SURNAMES or "·" in text or "•" in text
+
+
+@dataclass
+class _Medium:
+    source: str | None  # a medium credited (None for an institution)
+    role: str | None  # the role its names take (reporter, or photographer for 新华社发)
+    photo: bool = False
+
+
+def _leading_medium(text: str) -> tuple[_Medium | None, str]:
+    """Split off a medium or institution standing before the names: ``全景网/陈丹蓉``, ``齐鲁证券 张雷``."""
+    match = _MEDIUM_TOKEN.match(text)
+    if not match:
+        return None, text
+    word, rest = match.group(0), text[match.end():]
+    if not rest.strip(" \u3000/／") and not word.endswith("发"):
+        return None, text
+    if rest and rest[0] not in " \u3000/／" or re.match(r"^[在从对向为把被由经据和与]", word):
+        return None, text  # "在中远氨纶公司,张红": a sentence running on, not a byline
+    medium = _MEDIUM.match(word)
+    if medium:
+        sent = bool(medium.group("sent"))
+        return _Medium(medium.group("medium"), "photographer" if sent else "reporter", photo=sent), rest
+    if _AFFILIATION.match(word):
+        return _Medium(None, "reporter"), rest
+    return None, text
+
+
+@lru_cache(maxsize=4096)
+def is_place(text: str) -> bool:
+    """Does the segmenter read ``text`` as one place name (北京, 郑州, 广州)?"""
+    tags = rjieba.tag(text)
+    return len(tags) == 1 and tags[0][1] == "ns"
 
 
 def strip_bullets(text: str) -> str:
@@ -127,11 +179,17 @@ def parse_byline(text: str, bare_names: bool = False) -> Byline | None:
     text = unpad_names(_unbracket(strip_bullets(to_simplified(text.strip()))))
     if not text or len(text) > 60:
         return None
+    without_editor = _EDITOR_AFTER.sub("", text)
+    if without_editor and without_editor != text and re.search("记者|通讯员|实习生", without_editor):
+        text = without_editor.strip()
+    medium, text = _leading_medium(text)
     position = 0
     role: str | None = None
     groups: list[tuple[str | None, list[str]]] = []  # (role, names)
     credits: list[tuple[int, str]] = []  # (group index, credit)
-    agency = None
+    agency = medium.source if medium else None
+    if medium and medium.role:
+        groups.append((medium.role, []))
     while position < len(text):
         match = _BYLINE_TOKEN.match(text, position)
         if not match or match.end() == position:
@@ -142,9 +200,22 @@ def parse_byline(text: str, bare_names: bool = False) -> Byline | None:
             groups.append(("photographer" if lead in ("图", "摄影", "摄") else "reporter", []))
             if "图" in lead and "文" in lead:
                 credits.append((len(groups) - 1, "文图"))
+        elif match.group("origin"):
+            origin = match.group("origin")
+            if not origin.startswith(("发自", "从")) and looks_like_name(origin) and not is_place(origin):
+                position = match.start() + len(origin)  # "记者 孙庆辉报道": a name before 报道, not a place
+                if not groups:
+                    groups.append((None, []))
+                groups[-1][1].append(origin)
         elif match.group("role"):
             role_text = match.group("role")
+            prefix = role_text[:-2] if role_text.endswith("记者") else ""
+            if prefix and groups and not groups[-1][1] and looks_like_name(prefix):
+                groups[-1][1].append(prefix)  # "实习生 赵丽记者 王鸿": a name glued to the next role
+                role_text = "记者"
             role = "correspondent" if "通讯员" in role_text or "撰稿" in role_text else "reporter"
+            if groups and groups[-1][0] == "photographer" and not groups[-1][1]:
+                role = "photographer"  # 图/本报记者 X: the lead credit names the role
             groups.append((role, []))
             found = _AGENCY_ROLE.search(role_text)
             agency = agency or (found.group(1) if found else None)
@@ -158,6 +229,8 @@ def parse_byline(text: str, bare_names: bool = False) -> Byline | None:
                 groups.append((None, []))
             groups[-1][1].append(name)
     if not any(names for _, names in groups):
+        if medium and medium.photo:
+            return Byline(source=agency, photo=True)  # 新华社发: a picture from a source, no name
         return None
     byline = Byline(source=agency)
     photo_credit = any("摄" in credit for _, credit in credits)
@@ -208,7 +281,7 @@ def split_trailing_byline(text: str) -> tuple[str, Byline] | None:
     """Split a paragraph that ends with its article's byline: ``…的目标。记者 孙庆辉``, ``…。（叶洲）``."""
     shadow = same_length_shadow(text[-80:])
     offset = max(0, len(text) - 80)
-    for pattern in (_BRACKETED_TAIL, _TRAILING_BYLINE, _PHOTO_TAIL):
+    for pattern in (_BRACKETED_TAIL, _TRAILING_BYLINE, _PHOTO_TAIL, _PHOTO_LEAD_TAIL):
         match = pattern.search(shadow)
         if match:
             byline = parse_byline(match.group("byline"), bare_names=pattern is _BRACKETED_TAIL)

@@ -23,8 +23,10 @@ _END = r"(?:电讯|电|报道|消息|供稿|发布)?"
 _BRACKETED = re.compile(rf"^[（(]\s*{_MARK}\s*(?P<src>{_SOURCE})\s*{_END}\s*[）)]$")
 # On its own line: 据《新快报》报道, 来源：渤海早报, 文章来源：渤海早报.
 _LINE = re.compile(rf"^{_MARK}\s*(?P<src>{_SOURCE})\s*{_END}$")
-# Closing the last paragraph: ……。（据新华社）
-_TAIL = re.compile(rf"(?<=[。！？!?”’」』…])\s*(?P<credit>[（(]\s*{_MARK}[^（()）。，]{{2,40}}[）)])$")
+# Closing the last paragraph: ……。（据新华社）, ……。据《新快报》报道
+_TAIL = re.compile(
+    rf"(?<=[。！？!?”’」』…])\s*(?P<credit>[（(]\s*{_MARK}[^（()）。，]{{2,40}}[）)]|{_MARK}\s*《[^《》。，]{{2,20}}》\s*{_END})$"
+)
 # A source must be a name: a paper or agency (…报, …社, …网, 《…》), not a clause (据了解, 据统计).
 _NOT_A_SOURCE = re.compile(r"^(?:了解|悉|介绍|统计|报道|调查|测算|估计|分析|透露|称|说|初步|不完全|相关|有关|此|当地|知情)")
 _MEDIA = re.compile(rf"(?:报|社|网|台|刊|杂志|客户端|新闻|日报|晚报|在线|频道|体育|财经|》)$")

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import rjieba
 
-from search.ingest.bylines import BULLETS, Byline, looks_like_name, parse_byline, unpad_names
+from search.ingest.bylines import BULLETS, Byline, is_place, looks_like_name, parse_byline, unpad_names
 from search.ingest.chinese import same_length_shadow
 from search.ingest.dates import CN_NUMBER, chinese_number, valid_date
 
@@ -37,8 +37,15 @@ _BRACKET_BYLINE = r"\s*(?:[（(\[【]\s*(?P<inner>[^）)\]】]{1,80})\s*[）)\]�
 _PAPER_OPENER = re.compile(
     rf"^(?P<src>本报|[{_CJK}]{{1,6}}报)(?P<place>[{_CJK}]{{0,6}}?)(?:{_DATE})?(?:[{_CJK}]{{0,2}}?)[讯电](?![话视影力脑器子商台池站网息])"
 )
-# A dated dispatch from an agency or website: 新华社北京6月10日电, 中新网5月28日电, 华奥星空2月13日电.
-_DATED = re.compile(rf"^(?:据|综合)?(?P<src>[{_CJK}]{{2,12}}?)(?:{_DATE})(?:[{_CJK}]{{0,2}}?){_SENT}")
+# A note a website puts after its name: 中新网(微博)9月22日电.
+_ASIDE = rf"(?:\s*[（(][{_CJK}A-Za-z]{{1,6}}[）)])?"
+# A dated dispatch from an agency or website: 新华社北京6月10日电, 中新网5月28日电, 华奥星空2月13日电;
+# with an agency's ending the 电 may be left out (中新网8月16日 据……).
+_DATED = re.compile(
+    rf"^(?:据|综合)?(?P<src>[{_CJK}]{{2,12}}?){_ASIDE}\s*(?:{_DATE})(?:(?:[{_CJK}]{{0,2}}?){_SENT}|(?<=日)(?=[ \u3000]))"
+)
+# Another medium's 讯: 南都讯, 京华时报讯 (not a word that ends in 讯: 通讯, 快讯, 资讯).
+_XUN = re.compile(rf"^(?P<src>[{_CJK}]{{2,5}}?){_ASIDE}讯(?=[\s\u3000（(【:：]|记者)")
 # An undated one: 据新华社电, 新华社电, 新华网消息.
 _UNDATED = re.compile(rf"^(?:据|综合)?(?P<src>[{_CJK}]{{1,6}}(?:社|网))(?:电|消息)(?![话视影力脑器子商台池站网息])")
 # A reporter's dateline: 本报记者王静6月24日北京报道, 本报记者 王晓云报道, 记者 朱玲 发自广州.
@@ -66,6 +73,7 @@ class Dateline:
     source: str | None = None  # who sent it when not the paper itself: 新华社, 中新网, 羊城晚报
     month: int | None = None
     day: int | None = None
+    reporter: bool = False  # a reporter's dateline (本报记者 X 北京报道): alone on a line it is a byline
 
 
 def _month_day(match: re.Match[str]) -> tuple[int | None, int | None]:
@@ -94,13 +102,6 @@ def _names_a_sender(head: str) -> bool:
     return all(tag[:1] in ("n", "j", "x") or tag in ("nz", "nt", "ns", "eng") for _, tag in rjieba.tag(head))
 
 
-@lru_cache(maxsize=4096)
-def _is_place(text: str) -> bool:
-    """Does the segmenter read ``text`` as a place name (北京, 郑州, 广州)?"""
-    tags = rjieba.tag(text)
-    return len(tags) == 1 and tags[0][1] == "ns"
-
-
 def _names_and_place(run: str) -> list[str] | None:
     """Names in a reporter's dateline before the place: ``张三、李四``, ``王 芳``, or one name glued to
     the place it reports from (``王静北京``: the name is the prefix that leaves nothing, or a place)."""
@@ -108,7 +109,7 @@ def _names_and_place(run: str) -> list[str] | None:
     parts = [part for part in re.split(r"[、，,\s\u3000]+", run) if part]
     if parts and all(looks_like_name(part) for part in parts):
         return parts
-    if len(parts) > 1 and all(looks_like_name(part) for part in parts[:-1]) and _is_place(parts[-1]):
+    if len(parts) > 1 and all(looks_like_name(part) for part in parts[:-1]) and is_place(parts[-1]):
         return parts[:-1]  # 张三 北京报道
     if len(parts) != 1:
         return None
@@ -117,20 +118,21 @@ def _names_and_place(run: str) -> list[str] | None:
         return [glued]
     for size in (2, 3, 4):
         name, remainder = glued[:size], glued[size:]
-        if looks_like_name(name) and len(remainder) >= 2 and _is_place(remainder.removeprefix("从")):
+        if looks_like_name(name) and len(remainder) >= 2 and is_place(remainder.removeprefix("从")):
             return [name]
     return None
 
 
 def _leading_byline(rest: str) -> tuple[Byline | None, str]:
     """A byline opening ``rest`` without brackets: ``记者 张三 通讯员 李四 正文…``, ``记者张三报道：正文``."""
+    original, rest = rest, same_length_shadow(rest[:200]) + rest[200:]  # read simplified, cut the original
     if not _ROLE_START.match(rest):
-        return None, rest
+        return None, original
     reported = re.match(rf"^(?P<byline>[^，。：:！？]{{2,40}}?)报道[：:\s]+", rest)
     if reported:
         byline = parse_byline(reported.group("byline"))
         if byline is not None:
-            return byline, rest[reported.end():]
+            return byline, original[reported.end():]
     chunks = re.split(r"([ \u3000]+)", rest)
     best: tuple[Byline | None, int] = (None, 0)
     consumed = ""
@@ -143,9 +145,20 @@ def _leading_byline(rest: str) -> tuple[Byline | None, str]:
         if len(consumed) > 60:
             break
     byline, cut = best
+    if byline is not None:
+        origin = re.match(rf"^(?:发自|从)\s*[{_CJK}]{{2,4}}?(?:报道)?[\s\u3000:：，,]+|^[{_CJK}]{{2,4}}报道[\s\u3000:：，,]+", rest[cut:])
+        glued = re.match(rf"^(?:发自|从)\s*", rest[cut:]) if origin is None else None
+        if origin:
+            cut += origin.end()  # 记者 王小明 发自北京 正文: where it was filed from is part of the byline
+        elif glued:  # 发自北京教育部…: the place runs into the text (a scan lost the space)
+            for size in (4, 3, 2):
+                place = rest[cut + glued.end(): cut + glued.end() + size]
+                if len(place) == size and is_place(place):
+                    cut += glued.end() + size
+                    break
     if byline is None or not rest[cut:].strip():
-        return None, rest
-    return byline, rest[cut:]
+        return None, original
+    return byline, original[cut:]
 
 
 def _reporter_dateline(shadow: str, text: str) -> Dateline | None:
@@ -162,7 +175,7 @@ def _reporter_dateline(shadow: str, text: str) -> Dateline | None:
     if byline is None:
         return None
     month, day = _month_day(date) if date else (None, None)
-    return Dateline(opener=text[: match.end()].strip(), rest=text[match.end():].strip(), byline=byline, month=month, day=day)
+    return Dateline(opener=text[: match.end()].strip(), rest=text[match.end():].strip(), byline=byline, month=month, day=day, reporter=True)
 
 
 def parse_dateline(text: str) -> Dateline | None:
@@ -180,12 +193,16 @@ def parse_dateline(text: str) -> Dateline | None:
     text = text.strip().lstrip(BULLETS).strip()
     shadow = same_length_shadow(text[:160])  # match on simplified text, cut the original at the same offsets
     dateline = None
-    for pattern in (_PAPER_OPENER, _DATED, _UNDATED):
+    for pattern in (_PAPER_OPENER, _DATED, _UNDATED, _XUN):
         match = pattern.match(shadow)
         if not match:
             continue
+        if pattern is _XUN and len(rjieba.cut(match.group("src") + "讯")) < 2:
+            continue  # 快讯, 喜讯, 资讯: a word, not a medium's opener
+        if pattern is _DATED and not match.group(0).endswith(("电", "讯", "消息")) and not _SOURCE_END.match(match.group("src")):
+            continue  # a date without 电 opens a dispatch only after an agency's or website's name
         head = match.group("src") + (match.groupdict().get("place") or "")
-        source = "本报" if head.startswith("本报") else _source_of(head) if pattern is not _PAPER_OPENER else match.group("src")
+        source = "本报" if head.startswith("本报") else _source_of(head) if pattern in (_DATED, _UNDATED) else match.group("src")
         if pattern is _DATED and ("记者" in head or not _names_a_sender(head)):
             continue  # a reporter's dateline (read below), or a sentence that mentions a date
         month, day = _month_day(match)
@@ -196,7 +213,7 @@ def parse_dateline(text: str) -> Dateline | None:
     bracket = re.match(_BRACKET_BYLINE + r"[\s:：]*", dateline.rest)
     inner = bracket.group("inner") if bracket else None
     if inner:
-        byline = parse_byline(inner, bare_names=not _is_place(inner.strip()))
+        byline = parse_byline(inner, bare_names=not is_place(inner.strip()))
         if byline is not None:
             dateline.opener += dateline.rest[: bracket.end()]  # type: ignore[union-attr]
             dateline.byline, dateline.rest = byline, dateline.rest[bracket.end():]  # type: ignore[union-attr]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import rjieba
 
 from search.ingest.bylines import Byline, parse_byline, split_trailing_byline, strip_bullets
-from search.ingest.chinese import to_simplified
+from search.ingest.chinese import same_length_shadow, to_simplified
 from search.ingest.credits import parse_credit, split_trailing_credit
 from search.ingest.datelines import Dateline, parse_dateline
 from search.ingest.furniture import PageHeader, banner, is_brief_banner, is_editor_line, lone_page, parse_page_header
@@ -44,7 +44,7 @@ from search.model import Article
 
 MAX_HEADLINE_LINES = 3
 MAX_HEADLINE_CHARS = 48
-_TERMINAL = "。！？!?；;：:…"
+_TERMINAL = "。！？!?；;：:…，,、"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # An editor's note introducing an article: 【编者按】…, 编者按：…, 编者的话：…
 _EDITOR_NOTE = re.compile(r"^[【\[［]?\s*(?:编者按|编者的话|编前语|编前|编者注|编后)\s*[】\]］]?\s*[：:]?")
@@ -52,8 +52,14 @@ _EDITOR_NOTE = re.compile(r"^[【\[［]?\s*(?:编者按|编者的话|编前语|�
 _ITEM_LEAD = re.compile(r"^(?:【\s*(?P<bracket>[^】]{2,40}?)\s*】|\*\*\s*(?P<bold>[^*]{2,40}?)\s*\*\*)\s*(?P<rest>.+)$", re.S)
 # Marks that make a short line a section head inside an article: ■ 小标题, 一、, （一）, 第一, 【…】, 1.
 _SECTION_MARK = re.compile(r"^(?:[■□●◆◇▲△★☆◎⊙▶►]|[一二三四五六七八九十]{1,3}[、是]|[（(][一二三四五六七八九十\d]{1,3}[）)]|第[一二三四五六七八九十]{1,3}[、，,\s]|\d{1,2}[、.．]|【)")
+# A headline in brackets on a line of its own (【内地新增33例甲型流感】): the brackets are typography.
+_BRACKETED_HEAD = re.compile(r"^【\s*([^】]{2,40}?)\s*】$")
 _PHOTO_MARK = re.compile(r"[（(]\s*图片新闻\s*[）)]")
 _BOLD = re.compile(r"\*\*([^*]{1,200}?)\*\*")
+# A caption that points at its article's picture: 图为……, 上图……
+_OWN_PICTURE = re.compile(r"^(?:图为|上图|下图|左图|右图|图中)")
+# The end mark of wire copy: ……。（完）
+_END_MARK = re.compile(r"\s*[（(]\s*完\s*[）)]\s*$")
 
 
 @dataclass
@@ -240,9 +246,13 @@ class _Cutter:
         opener's brackets) will not be closed by one, so its end shows only as the next headline: short
         lines without a section head's mark (■, 一、, bold, ##) are that headline.
         """
-        if open_draft.heading_title is not None or open_draft.is_photo or not open_draft.body:
+        if open_draft.heading_title is not None or open_draft.is_photo or not open_draft.body or any(self.pending_marked):
             return False
-        return open_draft.top_byline and not any(self.pending_marked)
+        if open_draft.top_byline:
+            return True
+        # A news article opened by a dateline ends at a line that states who did what (商务部否认…): a
+        # section head inside a dispatch names a topic (两国关系“积极发展”), not a subject.
+        return open_draft.opener and _starts_with_subject(self.pending[-1])
 
     # -- paragraph kinds ------------------------------------------------------------------------
 
@@ -333,8 +343,8 @@ class _Cutter:
         """A photographer's credit after an article closes the photo caption placed after it (with the
         caption's title line, if one stands before it): the caption becomes an article of its own."""
         titled = len(draft.body) >= 3 and draft.sections and draft.sections[-1] == draft.body[-2]
-        if not draft.opener and not titled:
-            return draft  # a feature's last paragraph: the credit is the feature's pictures
+        if not draft.opener and not titled or _OWN_PICTURE.match(draft.body[-1]):
+            return draft  # a feature's last paragraph, or "图为……": the credit is the article's own picture
         caption = draft.body.pop()
         title = [draft.body.pop()] if titled else []
         if title:
@@ -399,9 +409,10 @@ class _Cutter:
         self._add_text(open_draft, text)
 
     def _add_text(self, draft: Draft, text: str) -> None:
-        text = _BOLD.sub(r"\1", text)
-        if _PHOTO_MARK.search(text):
-            text = _PHOTO_MARK.sub("", text).strip()
+        text = _END_MARK.sub("", strip_bullets(_BOLD.sub(r"\1", text)))
+        mark = _PHOTO_MARK.search(same_length_shadow(text))  # 图片新闻 / 圖片新聞
+        if mark:
+            text = (text[: mark.start()] + text[mark.end():]).strip()
             draft.photo_mark = True
         credited = split_trailing_credit(text)
         if credited:
@@ -413,6 +424,8 @@ class _Cutter:
             text, byline = trailing
             if text:
                 draft.body.append(text)
+            if byline.photo_only and draft.opener and len(draft.body) >= 2:
+                draft = self._split_caption(draft)  # "……交流。图/本报记者 陈明": a caption after a news article
             draft.byline.merge(byline)
             draft.photo_credit = byline.photo_only
             draft.closing_byline = trailing_text
@@ -478,7 +491,7 @@ def _item_lead(text: str) -> tuple[str, str] | None:
         return None
     lead = (match.group("bracket") or match.group("bold")).strip()
     rest = match.group("rest").strip()
-    if not rest or not is_short_line(lead) or _EDITOR_NOTE.match(f"【{lead}】"):
+    if not rest or not is_short_line(lead) or _EDITOR_NOTE.match(to_simplified(f"【{lead}】")):
         return None
     return lead, rest
 
@@ -506,7 +519,7 @@ def _cut(page: Page) -> tuple[list[Draft], PageHeader]:
             cutter.item([lead[0]], lead[1], lookahead)
             continue
         dateline = parse_dateline(text)
-        if dateline is not None:
+        if dateline is not None and not (dateline.reporter and not dateline.rest):
             cutter.opener(dateline, lookahead)
             continue
         byline = parse_byline(text)
@@ -517,11 +530,13 @@ def _cut(page: Page) -> tuple[list[Draft], PageHeader]:
         if source is not None:
             cutter.credit(source)
             continue
-        if _EDITOR_NOTE.match(text) and len(text) > 8:
+        if _EDITOR_NOTE.match(same_length_shadow(text[:12])) and len(text) > 8:
             cutter.note(text, lookahead)
         elif is_short_line(text):
             marked = paragraph.emphasis or bool(_SECTION_MARK.match(text))
-            cutter.hold(strip_bullets(text) if text[:1] in "■□●◆◇▲△★☆◎⊙▶►" else text, marked)
+            bracketed = _BRACKETED_HEAD.match(text)
+            held = bracketed.group(1) if bracketed else strip_bullets(text) if text[:1] in "■□●◆◇▲△★☆◎⊙▶►" else text
+            cutter.hold(held, marked and not bracketed)
         elif cutter.in_column and not cutter.pending:
             cutter.item([], text, lookahead)
         else:
@@ -549,6 +564,11 @@ def _first_tag(line: str) -> str:
 
 def _names_subject(line: str) -> bool:
     return bool(_SUBJECT.search(to_simplified(line))) or _first_tag(line) in _NAME_TAGS
+
+
+def _starts_with_subject(line: str) -> bool:
+    """Does the line open with who acts (商务部否认…, 高新区召开…), as a headline states its news?"""
+    return bool(_SUBJECT.match(to_simplified(line))) or _first_tag(line) in _NAME_TAGS
 
 
 def headline_roles(lines: list[str], heading_title: str | None = None) -> tuple[str, str, str]:
@@ -623,9 +643,15 @@ class ExtractedPage:
 def _credit(draft: Draft, header: PageHeader) -> str | None:
     """The source an article was reprinted from; the page's own paper is no credit."""
     credit = draft.credit or draft.byline.source
-    if credit and header.paper and to_simplified(credit) == to_simplified(header.paper):
+    if credit and header.paper and _abbreviates(to_simplified(credit), to_simplified(header.paper)):
         return None
     return credit
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """Is ``short`` the paper's own name or its abbreviation (南都 for 南方都市报, 郑报 for 郑州日报)?"""
+    rest = iter(name)
+    return all(ch in rest for ch in short)
 
 
 def drafts_to_articles(page: Page, drafts: list[Draft], header: PageHeader | None = None) -> list[Article]:

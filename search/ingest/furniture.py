@@ -119,12 +119,14 @@ def parse_page_header(line: str) -> PageHeader | None:
     >>> parse_page_header("高新区召开党史学习教育推进会") is None
     True
     """
-    text = _clean(line)
-    if not 4 <= len(text) <= MAX_FURNITURE_CHARS or re.search(r"[。！？!?]", text):
+    text = unpad_names(_clean(line))
+    if not 2 <= len(text) <= MAX_FURNITURE_CHARS or re.search(r"[。！？!?]", text):
         return None
+    if _PAPER.match(text) and not _NOT_PAPER.match(text):
+        return PageHeader(paper=text)  # the paper's name on a line of its own, above the rest of the header
     year, month, day, rest = _header_date(text)
     header = PageHeader(year=year, month=month, day=day)
-    signs = int(year is not None)
+    kinds: set[str] = {"date"} if year is not None else set()  # what the line shows: date, weekday, page, paper
     sections: list[str] = []
     tokens = _HEADER_TOKEN.findall(rest)
     index = 0
@@ -133,27 +135,35 @@ def parse_page_header(line: str) -> PageHeader | None:
         index += 1
         if token.isdigit() and len(token) <= 3 and header.page is None and index == len(tokens):
             header.page = token  # a bare page number closing the header: "… 经济日报 观察 6"
-            signs += 1
+            kinds.add("page")
         elif _WEEKDAY.match(token):
-            signs += 1
+            kinds.add("weekday")
         elif (code := page_code(token)) is not None:
-            header.page = header.page or code
-            signs += 1
+            if "page" in kinds:
+                return None  # two page markers (H1N1 read as H1, N1): text, not a header
+            header.page = code
+            kinds.add("page" if "第" in token or "版" in token else "code")
         elif _PAPER.match(token) and not _NOT_PAPER.match(token) and header.paper is None:
             header.paper = token
-            signs += 1
-        elif token in EDITOR_ROLES or token.rstrip("：:") in EDITOR_ROLES:
-            index += 1  # an editor's role in the header: skip the name after it
+            kinds.add("paper")
+        elif token in EDITOR_ROLES:
+            while index < len(tokens) and tokens[index] not in EDITOR_ROLES and looks_like_name(tokens[index]):
+                index += 1  # an editor's role in the header: skip the names after it
         elif (md := _MONTH_DAY_ONLY.match(token)) and month is None:
             header.month, header.day = chinese_number(md.group(1)), chinese_number(md.group(2))
             if not valid_date(None, header.month, header.day):
                 return None
-            signs += 1
+            kinds.add("date")
         elif re.fullmatch(rf"[{_CJK}]{{2,10}}", token) and not re.search(r"[的了是在和与将为]", token):
             sections.append(token)
         else:
             return None  # a word a header never holds: this is text
-    if signs < 2 or len(sections) > 2:
+    if "code" in kinds:
+        kinds.discard("code")
+        kinds.add("page")
+        if not kinds & {"date", "weekday", "paper"}:
+            return None  # "A07" beside words is no header without a paper, a date or a weekday
+    if len(kinds) < 2 or len(sections) > 2:
         return None
     header.section = "·".join(sections) or None
     return header
@@ -201,7 +211,9 @@ def banner(text: str) -> str | None:
     text = _clean(text)
     label = _BRACKET_LABEL.match(text)
     if label:
-        return label.group(1).strip()
+        name = label.group(1).strip()
+        # 【要闻】, 【简讯】, 【本地新闻】 name a section; 【内地新增33例甲型流感】 is an item's headline.
+        return name if len(name) <= 4 or _BANNER.match(name.replace(" ", "")) else None
     if _LETTER_SPACED.match(text):
         return re.sub(r"[ \u3000]", "", text)
     compact = text.replace(" ", "").replace("\u3000", "")
