@@ -252,7 +252,7 @@ def test_result_shape(searcher: Any) -> None:
     assert set(result) >= {"query", "total", "page", "limit", "sort", "filters", "took_ms", "results", "facets"}
     row = result["results"][0]
     assert set(row) == {"id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind",
-                        "score", "snippet"}  # fmt: skip
+                        "score", "snippet", "paper", "page", "section", "credit"}  # fmt: skip
     assert row["title"] == "高新区召开党史学习教育推进会" and row["reporters"] == ["孙庆辉"]
 
 

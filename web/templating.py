@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Flask
 
 from web.highlight import mark_segments, safe_snippet
-from web.labels import FACETS, date_label, facet_label, kind_label, sort_label, suggestion_type_label, value_label
+from web.labels import FACETS, date_label, facet_label, facet_param, kind_label, sort_label, suggestion_type_label, value_label
 
 
 def init_app(app: Flask) -> None:
     """Register the filters and globals the templates use."""
     app.jinja_env.filters.update(
         facet_label=facet_label,
+        facet_param=facet_param,
         value_label=value_label,
         kind_label=kind_label,
         date_label=date_label,

@@ -17,7 +17,7 @@ from flask import url_for
 from search.api import SearchHit, SearchResponse
 from web.archive import get_archive, query_error_types
 from web.highlight import mark_segments, paragraphs
-from web.labels import FACETS, kind_label, value_label
+from web.labels import FACET_PARAMS, FACETS, kind_label, value_label
 from web.params import ParamError, SearchState
 
 MAX_ALTERNATIVES = 6
@@ -68,6 +68,8 @@ def run_search(state: SearchState, **overrides: Any) -> SearchResponse:
         message = str(error) or "检索参数有误。"
         named = re.match(r"bad (\w+)", message)
         param = named.group(1) if named and named.group(1) in (*FACETS, "from", "to", "sort", "page", "limit") else None
+        if param in FACET_PARAMS and param != "page":  # "bad page" is the results page; a facet's own name maps to its parameter
+            param = FACET_PARAMS[param]
         raise ParamError(message, param) from error
 
 
@@ -85,7 +87,7 @@ def search_view(state: SearchState, endpoint: str = "pages.search") -> dict[str,
             "param": chip["param"],
             "name": chip["name"],
             "value": chip["value"],
-            "label": value_label(chip["param"], chip["value"]),
+            "label": value_label(chip.get("facet", chip["param"]), chip["value"]),
             "remove_url": search_url(chip["state"], endpoint),
         }
         for chip in state.active_filters()
@@ -171,7 +173,7 @@ def _alternatives(state: SearchState, endpoint: str) -> list[dict[str, Any]]:
     candidates: list[tuple[str, str, SearchState]] = []
     chips = state.active_filters()
     for chip in chips:
-        label = value_label(chip["param"], chip["value"])
+        label = value_label(chip.get("facet", chip["param"]), chip["value"])
         candidates.append(("drop_filter", f"去掉筛选“{chip['name']}：{label}”", chip["state"]))
     if len(chips) > 1:
         candidates.append(("drop_filters", "去掉全部筛选", state.copy(filters={}, date_from="", date_to="", page=1)))
@@ -261,6 +263,12 @@ def _article_facet_links(article: dict[str, Any]) -> dict[str, list[dict[str, st
         links[key] = [
             {"value": value, "url": search_url(empty.toggled(facet, value))} for value in article.get(key) or [] if value
         ]
+    for facet in ("paper", "page", "section", "credit"):  # one value each, from the page header or the catalog
+        value = article.get(facet)
+        state = empty.toggled(facet, value) if value else empty
+        if facet == "page" and value and article.get("paper"):
+            state = state.toggled("paper", article["paper"])  # "A07版" means that page of this paper
+        links[facet] = [{"value": value, "url": search_url(state)}] if value else []
     return links
 
 

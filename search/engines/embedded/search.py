@@ -56,6 +56,10 @@ def _row(searcher: Any, docnum: int, score: float, pattern: re.Pattern[str] | No
         "kind": stored.get("kind") or "",
         "score": round(float(score), 4),
         "snippet": make_snippet(stored.get("body") or stored.get("lead") or "", pattern),
+        "paper": stored.get("paper"),
+        "page": stored.get("page"),
+        "section": stored.get("section"),
+        "credit": stored.get("credit"),
     }
 
 
