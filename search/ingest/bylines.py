@@ -61,10 +61,10 @@ _AGENCY_ROLE = re.compile(rf"([{_CJK}]{{1,4}}社)记者")
 _TRAILING_BYLINE = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:[{_CJK}]{{0,7}}?记者|通讯员)[^。！？!?]{{2,60}})$")
 _PHOTO_TAIL = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:本报)?(?:[{_CJK}]{{0,5}}记者\s*)?[{_CJK}]{{2,4}}\s*[/／]?\s*摄)$")
 # "……交流。　图/本报记者 陈明": a picture credit closing a caption.
-_PHOTO_LEAD_TAIL = re.compile(rf"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:图|摄影|图片)\s*[/／：:]\s*[^。！？!?（）()]{{2,24}})$")
+_PHOTO_LEAD_TAIL = re.compile(r"(?<=[。！？!?”’」』…）)])\s*(?P<byline>(?:图|摄影|图片)\s*[/／：:]\s*[^。！？!?（）()]{2,24})$")
 # "……。（记者 陈静）": a byline in brackets closing the last paragraph, as many papers print it;
 # "……。（叶洲）", "（张 哲）": the reporter's name alone, in brackets, at the very end.
-_BRACKETED_TAIL = re.compile(rf"(?<=[。！？!?”’」』…])\s*[（(](?P<byline>[^（()）。，,]{{2,60}})[）)]$")
+_BRACKETED_TAIL = re.compile(r"(?<=[。！？!?”’」』…])\s*[（(](?P<byline>[^（()）。，,]{2,60})[）)]$")
 
 
 @dataclass

@@ -29,7 +29,7 @@ _TAIL = re.compile(
 )
 # A source must be a name: a paper or agency (…报, …社, …网, 《…》), not a clause (据了解, 据统计).
 _NOT_A_SOURCE = re.compile(r"^(?:了解|悉|介绍|统计|报道|调查|测算|估计|分析|透露|称|说|初步|不完全|相关|有关|此|当地|知情)")
-_MEDIA = re.compile(rf"(?:报|社|网|台|刊|杂志|客户端|新闻|日报|晚报|在线|频道|体育|财经|》)$")
+_MEDIA = re.compile(r"(?:报|社|网|台|刊|杂志|客户端|新闻|日报|晚报|在线|频道|体育|财经|》)$")
 
 
 def _normalise(source: str, strict: bool) -> str | None:

@@ -128,7 +128,7 @@ def _leading_byline(rest: str) -> tuple[Byline | None, str]:
     original, rest = rest, same_length_shadow(rest[:200]) + rest[200:]  # read simplified, cut the original
     if not _ROLE_START.match(rest):
         return None, original
-    reported = re.match(rf"^(?P<byline>[^，。：:！？]{{2,40}}?)报道[：:\s]+", rest)
+    reported = re.match(r"^(?P<byline>[^，。：:！？]{2,40}?)报道[：:\s]+", rest)
     if reported:
         byline = parse_byline(reported.group("byline"))
         if byline is not None:
@@ -147,7 +147,7 @@ def _leading_byline(rest: str) -> tuple[Byline | None, str]:
     byline, cut = best
     if byline is not None:
         origin = re.match(rf"^(?:发自|从)\s*[{_CJK}]{{2,4}}?(?:报道)?[\s\u3000:：，,]+|^[{_CJK}]{{2,4}}报道[\s\u3000:：，,]+", rest[cut:])
-        glued = re.match(rf"^(?:发自|从)\s*", rest[cut:]) if origin is None else None
+        glued = re.match(r"^(?:发自|从)\s*", rest[cut:]) if origin is None else None
         if origin:
             cut += origin.end()  # 记者 王小明 发自北京 正文: where it was filed from is part of the byline
         elif glued:  # 发自北京教育部…: the place runs into the text (a scan lost the space)

@@ -9,7 +9,6 @@ weighted with jieba.analyse's IDF table.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
