@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-#: Facet names, in the order the sidebar shows them (DESIGN §7/§8): where and who first, then when and
-#: what, then the paper, its page and section, the source of reprints, and the seed file last (a detail).
+#: Facet names, in the order the sidebar shows them: where and who first, then when and what, then the
+#: paper, its page and section, the source of reprints, and the seed file last (a detail).
 FACETS: tuple[str, ...] = (
     "place", "reporter", "year", "month", "kind", "paper", "page", "section", "credit", "person", "org", "source",
 )  # fmt: skip
@@ -18,7 +18,7 @@ FACETS: tuple[str, ...] = (
 #: 版面 facet travels as ``paper_page=``.
 FACET_PARAMS: dict[str, str] = {"page": "paper_page"}
 
-#: Sort orders accepted by ``sort=`` (DESIGN §6/§8).
+#: Sort orders accepted by ``sort=``.
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 
 FACET_LABELS: dict[str, str] = {

@@ -25,6 +25,12 @@ MAX_VALUES_PER_FACET = 20
 MAX_PAGE = 1000
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
+#: Results-per-page choices offered on the page (any 1..MAX_LIMIT works in the URL).
+LIMIT_CHOICES = (10, 20, 50, 100)
+#: Facet values listed by default, after 更多, and at most (``_facet_size=max``, Datasette's name).
+DEFAULT_FACET_SIZE = 10
+MORE_FACET_SIZE = 30
+MAX_FACET_SIZE = 500
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
@@ -49,6 +55,7 @@ class SearchState:
     sort: str = "relevance"
     page: int = 1
     limit: int = DEFAULT_LIMIT
+    facet_size: int = DEFAULT_FACET_SIZE
 
     # -- reading --------------------------------------------------------------------------
 
@@ -92,6 +99,8 @@ class SearchState:
             pairs.append(("page", str(self.page)))
         if self.limit != DEFAULT_LIMIT:
             pairs.append(("limit", str(self.limit)))
+        if self.facet_size != DEFAULT_FACET_SIZE:
+            pairs.append(("_facet_size", "max" if self.facet_size >= MAX_FACET_SIZE else str(self.facet_size)))
         return pairs
 
     def query_string(self, *, include_page: bool = True) -> str:
@@ -215,7 +224,13 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
         raise ParamError(f"未知的排序方式“{sort[:20]}”：可选 relevance（相关度）、newest（最新）、oldest（最早）。", "sort")
     page = _int_param(args, "page", 1, 1, MAX_PAGE, "页码应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
     limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "每页条数应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
-    return SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit)
+    if _clean(args.get("_facet_size", "") or "").lower() == "max":
+        facet_size = MAX_FACET_SIZE
+    else:
+        facet_size = _int_param(args, "_facet_size", DEFAULT_FACET_SIZE, 1, MAX_FACET_SIZE,
+                                "筛选项显示数量应为 {low} 到 {high} 之间的整数或 max，收到的是“{value}”。")  # fmt: skip
+    return SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit,
+                       facet_size=facet_size)  # fmt: skip
 
 
 def parse_state_leniently(args: MultiDict[str, str]) -> SearchState:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from markupsafe import Markup, escape
 
-from web.highlight import mark_segments, safe_snippet
+from web.highlight import first_sentence, mark_segments, safe_snippet
 from web.labels import FACETS, date_label, facet_label, facet_param, kind_label, sort_label, suggestion_type_label, value_label
 
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         sort_label=sort_label,
         suggestion_type_label=suggestion_type_label,
         snippet=safe_snippet,
+        first_sentence=first_sentence,
         marked=lambda text, terms: mark_segments(text or "", terms or []),
     )
     app.jinja_env.globals.update(FACETS=FACETS)

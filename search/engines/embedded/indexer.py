@@ -57,6 +57,8 @@ MANIFEST_FORMAT = 1
 DEFAULT_LOCK_TIMEOUT = float(os.environ.get("NEWSEARCH_LOCK_TIMEOUT", "600"))
 _GEN_DIR = re.compile(r"^gen-(\d+)$")
 _WHOOSH_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")  # Whoosh's TOC naming for the default index name
+#: Files of the seeds directory that configure the archive and are never read as pages.
+_SEED_CONFIG_FILES = ("catalog.toml", "dictionary.toml", "synonyms.toml")
 
 def _digest(value: Any) -> str | None:
     if value is None:
@@ -219,6 +221,8 @@ class _Plan:
     extract: dict[str, str] = field(default_factory=dict)  # name -> reason (new/changed/...)
     removed: list[str] = field(default_factory=list)
     unsupported: dict[str, str] = field(default_factory=dict)
+    dictionary: Any = None  # search.ingest.dictionary.Dictionary of the seeds
+    words_changed: list[str] = field(default_factory=list)  # added or removed since the manifest
 
 
 def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
@@ -227,7 +231,7 @@ def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
     files = {path.name: path for path in list_seed_files(seeds_dir)}
     unsupported = {}
     for entry in os.scandir(seeds_dir):
-        if entry.name in files or entry.name.startswith(".") or entry.name == "catalog.toml":
+        if entry.name in files or entry.name.startswith(".") or entry.name in _SEED_CONFIG_FILES:
             continue
         if entry.is_file() and not name_is_utf8(entry.name):
             unsupported[printable_name(entry.name)] = "file name is not valid UTF-8; rename the file to index it"
@@ -253,9 +257,13 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
         catalog_sha=sha256_file(catalog_path) if catalog_path.is_file() else None,
         unsupported=unsupported,
     )
+    from search.ingest.dictionary import load_dictionary
+
+    plan.dictionary = load_dictionary(seeds_dir)
     if manifest is None:
         plan.extract = {name: "new" for name in files}
         return plan
+    plan.words_changed = _words_changed(manifest, plan.dictionary.words)
     known: dict[str, dict[str, Any]] = manifest["files"]
     plan.removed = sorted(name for name in known if name not in files)
     for name in files:
@@ -275,6 +283,18 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
             if any(owners.get(article_id) in leaving for article_id in entry.get("shadowed", [])):
                 plan.extract[name] = "duplicate id released"
     return plan
+
+
+def _manifest_words(manifest: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The archive dictionary an index was built with (``(word, tag)`` pairs; none before it existed)."""
+    entry = (manifest or {}).get("dictionary") or {}
+    return [(str(word), str(tag)) for word, tag in entry.get("words", []) if word]
+
+
+def _words_changed(manifest: dict[str, Any], words: list[tuple[str, str]]) -> list[str]:
+    """Words added, removed or retagged since the index was built."""
+    before, now = dict(_manifest_words(manifest)), dict(words)
+    return sorted(word for word in before.keys() | now.keys() if before.get(word) != now.get(word))
 
 
 def _catalog_entry(plan: _Plan, name: str) -> dict[str, Any] | None:
@@ -370,7 +390,8 @@ def _rebuild_locked(
 
     plan = _plan(seeds, manifest)
     report.skipped.update(plan.unsupported)
-    if manifest is not None and not plan.extract and not plan.removed:
+    _dictionary_problems(plan, report)
+    if manifest is not None and not plan.extract and not plan.removed and not plan.words_changed:
         assert gen_dir is not None and pointer is not None
         if manifest.get("catalog_sha") != plan.catalog_sha:
             # The catalog changed without touching any indexed file's entry: record it, no commit.
@@ -381,14 +402,20 @@ def _rebuild_locked(
         report.generation = pointer["generation"]
         return
 
-    if report.full:
-        _full_build(index, pointer, plan, progress, report, ANALYSIS_VERSION, worker_count(jobs))
-        if before is not None:
-            report.removed = sorted(name for name in before["files"] if name not in plan.files)
-    else:
-        assert gen_dir is not None and manifest is not None and pointer is not None
-        _incremental_build(gen_dir, manifest, plan, progress, report, ANALYSIS_VERSION)
-        report.generation = pointer["generation"]
+    from search.analysis import archive_words
+
+    report.dictionary_changed = list(plan.words_changed)
+    # Everything segmented in this run (workers forked for a full build inherit the context) uses
+    # the archive's own words.
+    with archive_words(plan.dictionary.words):
+        if report.full:
+            _full_build(index, pointer, plan, progress, report, ANALYSIS_VERSION, worker_count(jobs))
+            if before is not None:
+                report.removed = sorted(name for name in before["files"] if name not in plan.files)
+        else:
+            assert gen_dir is not None and manifest is not None and pointer is not None
+            _incremental_build(gen_dir, manifest, plan, progress, report, ANALYSIS_VERSION)
+            report.generation = pointer["generation"]
 
 
 def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan) -> None:
@@ -450,6 +477,7 @@ def _new_manifest(plan: _Plan, analysis_version: str, files: dict[str, Any]) -> 
         "format": MANIFEST_FORMAT,
         "analysis_version": analysis_version,
         "catalog_sha": plan.catalog_sha,
+        "dictionary": _dictionary_entry(plan),
         "built_at": _now(),
         "files": files,
     }
@@ -473,6 +501,15 @@ def _index_files(
         files[name] = entry
         if progress is not None:
             progress(done, total, name)
+
+
+def _dictionary_problems(plan: _Plan, report: BuildReport) -> None:
+    if plan.dictionary is not None and plan.dictionary.problems:
+        report.problems["dictionary.toml"] = list(plan.dictionary.problems)
+
+
+def _dictionary_entry(plan: _Plan) -> dict[str, Any]:
+    return {"sha256": plan.dictionary.sha256, "words": [list(pair) for pair in plan.dictionary.words]}
 
 
 def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
@@ -552,6 +589,7 @@ def _incremental_build(
     files = {name: entry for name, entry in known.items() if name in plan.files and name not in plan.extract}
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
 
+    from search.engines.embedded.schema import add_articles
     from search.engines.embedded.writer import ArticleWriter
 
     ix = whoosh_index.open_dir(str(gen_dir))
@@ -565,6 +603,14 @@ def _incremental_build(
                 writer.delete_by_term("id", article_id)
             writer.delete_by_term("source", name)
             report.articles_removed += len(known.get(name, {}).get("ids", []))
+        if plan.words_changed:
+            # Only articles whose text holds a changed word are cut differently now: rewrite those
+            # (from their stored fields) and leave every other article, and every file, alone.
+            leaving = set(plan.removed) | set(names)
+            stored = _articles_holding(ix, plan.words_changed, leaving)
+            for article in stored:
+                writer.delete_by_term("id", article.id)
+            report.articles_reindexed = add_articles(writer, stored)
         _index_files(writer, plan, names, owners, files, progress, report)
         new_manifest = _new_manifest(plan, version, files)
         new_manifest["generation"] = whoosh_generation(gen_dir) + 1  # what this commit will write
@@ -598,6 +644,25 @@ def _incremental_build(
                 report.unchanged.append(name)
     report.articles_total = sum(len(entry["ids"]) for entry in files.values())
     _catalog_problems(plan, report)
+
+
+def _articles_holding(ix: Any, words: list[str], leaving: set[str]) -> list[Any]:
+    """The committed articles whose normalised headline or body contains any of ``words`` (skipping
+    those of the files in ``leaving``, which this run deletes or re-extracts anyway)."""
+    from search.analysis import normalize
+    from search.engines.embedded.doctable import doc_table
+    from search.engines.embedded.schema import document_to_article
+
+    found: dict[int, None] = {}
+    with ix.searcher() as searcher:
+        table = doc_table(searcher)
+        for word in words:
+            needle = normalize(word).encode("utf-8")
+            for docnum in table.text.occurrences(needle, None, False, None):
+                if table.row_of[docnum] >= 0:
+                    found.setdefault(docnum)
+        articles = [document_to_article(searcher.stored_fields(docnum)) for docnum in sorted(found)]
+    return [article for article in articles if article.source not in leaving]
 
 
 def index_exists(index_dir: str | Path) -> bool:
