@@ -11,13 +11,17 @@ N copies of a .jsonl corpus with distinct ids):
 * adding one new page to the large index, an unchanged index run, a cold ``newsearch search``;
 * adding one word to the archive's dictionary (against the full build); searches for typos and pinyin
   with did-you-mean against the same searches without it;
-* index size on disk.
+* index size on disk;
+* with ``--solr local`` (a 2-node SolrCloud started here by ``solr/``'s launcher, as the tests do)
+  or ``--solr URL``: the same articles built into a Solr collection (2 shards × 2 replicas) and the
+  same queries through the Python API, beside the embedded engine's figures.
 
 Usage::
 
     python -m bench.run                                   # the seed pages
     python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 5
     python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 50 --no-baseline
+    python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 50 --no-baseline --solr local
 """
 
 from __future__ import annotations
@@ -147,6 +151,42 @@ def time_did_you_mean(index_dir: Path, rounds: int) -> dict[str, float]:
     }
 
 
+def time_solr(seeds_dir: Path, state_dir: Path, solr: str, rounds: int, work: Path) -> dict:
+    """Full build into a Solr collection and search latency through the Python API (``solr`` is a
+    node URL, or ``local``: start the 2-node test cluster here)."""
+    from search.api import Archive
+
+    cluster = None
+    if solr == "local":
+        sys.path.insert(0, str(REPO))
+        from tests.solr_cluster import start_cluster
+
+        cluster = start_cluster(work / "solr", nodes=2, heap="3g")
+        solr = cluster.url
+    try:
+        archive = Archive(state_dir, backend="solr", solr=solr, collection="newsearch_bench")
+        started = time.perf_counter()
+        report = archive.rebuild(seeds_dir, full=True)
+        figures: dict = {"solr_build_s": time.perf_counter() - started, "solr_articles": report.articles_total}
+        stats = archive.stats()
+        figures["solr_index_mb"] = stats["index_bytes"] / 1e6
+        figures["solr_shards"] = stats["shards"]
+        archive.search(WARM_UP)
+        times: list[list[float]] = []
+        for _ in range(rounds):
+            times.append([])
+            for q, filters in [(q, None) for q in QUERIES] + FILTERED:
+                started = time.perf_counter()
+                archive.search(q, filters=filters, limit=10)
+                times[-1].append(time.perf_counter() - started)
+        figures["solr_api_search"] = latency(times)
+        archive.close()
+        return figures
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+
+
 def time_http(index_dir: Path, seeds_dir: Path, rounds: int) -> dict[str, float]:
     """Search latency over HTTP /api/search against `newsearch serve`, and the server's peak memory."""
     port = free_port()
@@ -216,6 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain approach (slow on large corpora)")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--solr", metavar="local|URL", help="also build and search the same articles on SolrCloud")
     args = parser.parse_args(argv)
 
     from search.engines.embedded.indexer import rebuild
@@ -265,6 +306,9 @@ def main(argv: list[str] | None = None) -> dict:
             figures["http_search"] = time_http(index_dir, seeds_dir, args.rounds)
         figures["cold_cli_search_s"] = time_cold_cli(index_dir)
         figures["unchanged_cli_run_s"] = time_cli_unchanged(seeds_dir, index_dir)
+        if args.solr:
+            (seeds_dir / "zz_new_page.txt").unlink()
+            figures.update(time_solr(seeds_dir, work / "solr-state", args.solr, args.rounds, work))
         del report
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -308,6 +352,17 @@ def print_table(figures: dict) -> None:
         rows.append(("server peak memory", f"{figures['http_search']['server_peak_mb']:.0f} MB"))
     rows.append(("cold `newsearch search`", f"{figures['cold_cli_search_s']:.2f} s"))
     rows.append(("index size", f"{figures['index_mb']:.1f} MB"))
+    if "solr_build_s" in figures:
+        articles = figures.get("articles") or 0
+        rows.append(("full build, embedded / Solr", f"{figures['engine_build_s']:.1f} s / {figures['solr_build_s']:.1f} s"))
+        rows.append(("build throughput, embedded / Solr",
+                     f"{articles / figures['engine_build_s']:.0f} / {figures['solr_articles'] / figures['solr_build_s']:.0f} articles/s"))
+        api, solr = figures["api_search"], figures["solr_api_search"]
+        rows.append(("first-time p50 / p95, embedded", f"{api['new_p50_ms']:.1f} / {api['new_p95_ms']:.1f} ms"))
+        rows.append(("first-time p50 / p95, Solr", f"{solr['new_p50_ms']:.1f} / {solr['new_p95_ms']:.1f} ms"))
+        if "repeat_p50_ms" in solr:
+            rows.append(("repeated p50 / p95, Solr", f"{solr['repeat_p50_ms']:.1f} / {solr['repeat_p95_ms']:.1f} ms"))
+        rows.append(("Solr index size (one copy of each shard)", f"{figures['solr_index_mb']:.1f} MB"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

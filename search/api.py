@@ -7,7 +7,9 @@
 
 An Archive holds one engine (:mod:`search.engines`; the embedded Whoosh index by default) and turns
 its plain-data answers into typed results. It is the only door to an engine: ``web/`` and the CLI
-never reach past it.
+never reach past it. The same archive on SolrCloud::
+
+    >>> archive = Archive.open(backend="solr", solr="http://127.0.0.1:8983/solr", collection="news")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from search.engines import open_engine
 from search.engines.base import BuildError, BuildReport, Engine, IndexMissing, Progress
 from search.engines.embedded.indexer import index_exists
-from search.engines.embedded.indexer import rebuild as _rebuild
+from search.engines.embedded.indexer import rebuild as _rebuild_embedded
 from search.query import pinyin
 from search.query import synonyms as synonym_groups
 from search.query.filters import SORTS, QueryError, check_filters
@@ -45,12 +47,35 @@ __all__ = [
 ]
 
 
-def rebuild(seeds_dir: str | Path, index_dir: str | Path, full: bool = False, progress: Progress | None = None, **options: Any) -> BuildReport:
-    """Incremental (or ``full=True``) build of the embedded index in ``index_dir`` from ``seeds_dir``;
-    also installs ``seeds_dir/synonyms.toml`` for the searches (see :mod:`search.query.synonyms`)."""
-    report = _rebuild(seeds_dir, index_dir, full=full, progress=progress, **options)
-    _install_synonyms(seeds_dir, Path(index_dir), report)
-    return report
+def rebuild(
+    seeds_dir: str | Path,
+    index_dir: str | Path = "index_data",
+    full: bool = False,
+    progress: Progress | None = None,
+    *,
+    backend: str = "embedded",
+    solr: str | None = None,
+    collection: str | None = None,
+    **options: Any,
+) -> BuildReport:
+    """Bring an archive up to date with ``seeds_dir`` (incremental; ``full=True`` rebuilds).
+
+    The embedded index in ``index_dir`` by default; ``backend="solr"`` the collection (alias)
+    ``collection`` of the cluster at ``solr``, with local state in ``index_dir/solr-<collection>``.
+    Also installs ``seeds_dir/synonyms.toml`` beside the archive's state for the searches (see
+    :mod:`search.query.synonyms`).
+    """
+    if backend == "embedded":
+        report = _rebuild_embedded(seeds_dir, index_dir, full=full, progress=progress, **options)
+        _install_synonyms(seeds_dir, Path(index_dir), report)
+        return report
+    engine = open_engine(backend, index_dir=index_dir, solr=solr, collection=collection)
+    try:
+        report = engine.rebuild(seeds_dir, full=full, progress=progress, **options)
+        _install_synonyms(seeds_dir, engine.state_dir, report)
+        return report
+    finally:
+        engine.close()
 
 
 def _install_synonyms(seeds_dir: str | Path, state_dir: Path, report: BuildReport) -> None:
@@ -200,22 +225,50 @@ def normalize_filters(filters: Mapping[str, Any] | None) -> dict[str, list[str]]
 class Archive:
     """A searchable archive over one engine. Thread-safe; cheap to keep open for a process's lifetime.
 
-    ``Archive(index_dir)`` is the embedded index in that directory; ``Archive(engine=...)`` any
-    :class:`~search.engines.base.Engine`.
+    ``Archive(index_dir)`` is the embedded index in that directory; ``Archive(backend="solr",
+    solr=URL, collection=NAME)`` a SolrCloud collection (local state in ``index_dir``);
+    ``Archive(engine=...)`` any :class:`~search.engines.base.Engine`.
     """
 
-    def __init__(self, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> None:
-        self.engine: Engine = engine if engine is not None else open_engine("embedded", index_dir=index_dir or "index_data")
+    def __init__(
+        self,
+        index_dir: str | Path | None = None,
+        *,
+        engine: Engine | None = None,
+        backend: str = "embedded",
+        solr: str | None = None,
+        collection: str | None = None,
+    ) -> None:
+        if engine is None:
+            engine = open_engine(backend, index_dir=index_dir or "index_data", solr=solr, collection=collection)
+        self.engine: Engine = engine
         self._synonyms: tuple[Any, synonym_groups.Synonyms] | None = None
         self._pinyin: tuple[Any, pinyin.PinyinIndex] | None = None
         self._cache_lock = threading.Lock()
 
     @classmethod
-    def open(cls, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> "Archive":
+    def open(
+        cls,
+        index_dir: str | Path | None = None,
+        *,
+        engine: Engine | None = None,
+        backend: str = "embedded",
+        solr: str | None = None,
+        collection: str | None = None,
+    ) -> "Archive":
         """Open an archive and check it can be searched; raises :class:`IndexMissing` if there is no index."""
-        archive = cls(index_dir, engine=engine)
+        archive = cls(index_dir, engine=engine, backend=backend, solr=solr, collection=collection)
         archive.engine.check()
         return archive
+
+    @property
+    def backend(self) -> str:
+        """The engine's name: ``embedded`` or ``solr``."""
+        return self.engine.name
+
+    def exists(self) -> bool:
+        """True if there is something to search (cheap: no searcher is opened)."""
+        return self.engine.exists()
 
     @property
     def index_dir(self) -> Path:

@@ -33,7 +33,6 @@ from search.api import (
     QueryError,
     SearchHit,
     SearchResponse,
-    index_exists,
     rebuild,
 )
 
@@ -72,16 +71,56 @@ def _index_option(func: F) -> F:
     )(func)
 
 
+_BACKEND_KEY = "newsearch.backend"
+
+
+def _backend_options(func: F) -> F:
+    """``--backend``, ``--solr`` and ``--collection`` (with their environment variables and the config
+    file, see :mod:`search.settings`): where the archive lives. The command reads the result with
+    :func:`_settings`."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, backend: str | None, solr_url: str | None, collection: str | None, **kwargs: Any) -> Any:
+        from search.settings import SettingsError, resolve
+
+        try:
+            settings = resolve(backend, solr_url, collection)
+        except SettingsError as error:
+            raise click.ClickException(str(error)) from None
+        click.get_current_context().meta[_BACKEND_KEY] = settings
+        return func(*args, **kwargs)
+
+    options = [
+        click.option("--backend", type=click.Choice(["embedded", "solr"]), default=None, envvar="NEWSEARCH_BACKEND",
+                     show_envvar=True, help="Where the archive lives: the embedded index (default) or SolrCloud."),
+        click.option("--solr", "solr_url", default=None, metavar="URL", envvar="NEWSEARCH_SOLR", show_envvar=True,
+                     help="SolrCloud node URL(s), comma-separated (e.g. http://127.0.0.1:8983/solr)."),
+        click.option("--collection", default=None, metavar="NAME", envvar="NEWSEARCH_COLLECTION", show_envvar=True,
+                     help="Solr collection alias [default: news]."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Any:
+    """The backend settings of the running command (embedded unless a backend option said otherwise)."""
+    from search.settings import BackendSettings
+
+    return click.get_current_context().meta.get(_BACKEND_KEY) or BackendSettings()
+
+
 def _user_errors(func: F) -> F:
     """Turn the library's user-facing errors into one-line click errors."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from search.saved import SavedQueryError
+        from search.settings import SettingsError
 
         try:
             return func(*args, **kwargs)
-        except (IndexMissing, BuildError, SavedQueryError, QueryError) as error:
+        except (IndexMissing, BuildError, SavedQueryError, QueryError, SettingsError) as error:
             raise click.ClickException(str(error)) from None
         except BrokenPipeError:
             # Output piped into `head` and closed early: not an error worth a traceback.
@@ -96,7 +135,12 @@ def _user_errors(func: F) -> F:
 
 
 def _open_archive(index_dir: Path) -> Archive:
-    return Archive.open(index_dir)
+    return Archive.open(index_dir, **_settings().engine_options())
+
+
+def _rebuild(seeds_dir: Path, index_dir: Path, **options: Any) -> BuildReport:
+    """An index run on the command's backend."""
+    return rebuild(seeds_dir, index_dir, **_settings().engine_options(), **options)
 
 
 _INDEX_ENTRIES = re.compile(r"^(current\.json|\.build\.lock|saved_state\.json|\.saved_state\.lock|gen-\d+)$")
@@ -331,6 +375,7 @@ def main() -> None:
 @main.command("index")
 @_seeds_option
 @_index_option
+@_backend_options
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of only new/changed/deleted files.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, envvar="NEWSEARCH_JOBS", show_envvar=True,
               help="Processes for a full build (default: one per core).")
@@ -349,14 +394,15 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
     """
     from search.progress import TerminalProgress
 
-    _check_index_target(index_dir, seeds_dir)
+    if _settings().backend == "embedded":
+        _check_index_target(index_dir, seeds_dir)
     stderr = click.get_text_stream("stderr")
     say = functools.partial(click.echo, err=True)
     if stderr.isatty():
         with TerminalProgress() as bar:
-            report = rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say, jobs=jobs)
+            report = _rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say, jobs=jobs)
     else:
-        report = rebuild(seeds_dir, index_dir, full=full, on_message=say, jobs=jobs)
+        report = _rebuild(seeds_dir, index_dir, full=full, on_message=say, jobs=jobs)
     for line in render_report(report):
         click.echo(line)
 
@@ -364,6 +410,7 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
 @main.command("search")
 @click.argument("query", required=False, default="")
 @_index_option
+@_backend_options
 @click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
               help="Facet filter (place, reporter, year, month, kind, source, section, person, org, paper, page, credit, from, to); repeatable.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
@@ -399,6 +446,7 @@ def search_command(query: str, index_dir: Path, filter_items: tuple[str, ...], s
 @main.command("show")
 @click.argument("article_id", metavar="ID")
 @_index_option
+@_backend_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_user_errors
 def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
@@ -411,7 +459,7 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
     """
     article = _open_archive(index_dir).article(article_id)
     if article is None:
-        raise click.ClickException(f"no article with id {article_id!r} in {index_dir}")
+        raise click.ClickException(f"no article with id {article_id!r} in {_settings().describe(index_dir)}")
     if fmt == "json":
         click.echo(_json(article.to_dict()))
         return
@@ -433,6 +481,7 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
 
 @main.command("export")
 @_index_option
+@_backend_options
 @click.option("--q", "query", default=None, metavar="QUERY", help="Export only what this search finds (all of it, not a page).")
 @click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
               help="Export only what these filters select (as for search); repeatable.")
@@ -465,6 +514,7 @@ def export_command(index_dir: Path, query: str | None, filter_items: tuple[str, 
 
 @main.command("stats")
 @_index_option
+@_backend_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_user_errors
 def stats_command(index_dir: Path, fmt: str) -> None:
@@ -498,6 +548,7 @@ def stats_command(index_dir: Path, fmt: str) -> None:
 
 @main.command("serve")
 @_index_option
+@_backend_options
 @_seeds_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -511,17 +562,20 @@ def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, thread
         newsearch serve
         newsearch serve --host 0.0.0.0 --port 8080 --index /srv/news/index_data
     """
-    if not index_exists(index_dir):
-        _check_index_target(index_dir, seeds_dir)
-        click.echo(f"no index in {index_dir}: building it from {seeds_dir} first", err=True)
-        for line in render_report(rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
+    settings = _settings()
+    if not Archive(index_dir, **settings.engine_options()).exists():
+        where = settings.describe(index_dir)
+        if settings.backend == "embedded":
+            _check_index_target(index_dir, seeds_dir)
+        click.echo(f"no index in {where}: building it from {seeds_dir} first", err=True)
+        for line in render_report(_rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
             click.echo(line, err=True)
     from waitress import serve
 
     from web import create_app
 
-    app = create_app(index_dir=str(index_dir))
-    click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    app = create_app(index_dir=str(index_dir), backend=settings)
+    click.echo(f"Serving {settings.describe(index_dir)} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     serve(app, host=host, port=port, threads=threads)
 
 
@@ -585,6 +639,7 @@ def saved_list(file_path: Path, fmt: str) -> None:
 @click.option("--all", "run_all", is_flag=True, help="Run every query in the file.")
 @_file_option
 @_index_option
+@_backend_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]), default="table", show_default=True)
 @click.option("--new-only", is_flag=True, help="Only hits no earlier --new-only run of the query returned.")
 @_user_errors
@@ -592,7 +647,8 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
     """Run saved queries by name (or --all).
 
     With --new-only, hits returned by an earlier --new-only run of the same query are left out, and
-    the ones returned now are remembered (in saved_state.json beside the index).
+    the ones returned now are remembered (in saved_state.json beside the index; for Solr, in
+    INDEX/solr-COLLECTION/).
 
     \b
     Example:

@@ -17,3 +17,25 @@ def seeds_dir(tmp_path: Path) -> Path:
     target = tmp_path / "seeds"
     shutil.copytree(REPO_SEEDS, target)
     return target
+
+
+# ---------------------------------------------------------------------------------------------
+# A real SolrCloud cluster (2 nodes + ZooKeeper), started once per test run for the Solr tests.
+
+
+@pytest.fixture(scope="session")
+def solr_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """The running cluster (see tests/solr_cluster.py). Fails — does not skip — when Java or Maven is
+    missing, unless NEWSEARCH_SKIP_SOLR=1 asks to skip on purpose."""
+    from tests.solr_cluster import ClusterUnavailable, skip_requested, start_cluster
+
+    if skip_requested():
+        pytest.skip("NEWSEARCH_SKIP_SOLR=1: Solr tests skipped on purpose")
+    try:
+        cluster = start_cluster(tmp_path_factory.mktemp("solr"), nodes=2)
+    except ClusterUnavailable as error:
+        pytest.fail(f"cannot run the Solr tests: {error}", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.shutdown()

@@ -24,3 +24,11 @@ def test_benchmark_measures_every_figure_on_the_seeds(tmp_path: Path, capsys) ->
     assert figures["did_you_mean"]["offered"] >= 3 and figures["did_you_mean"]["plain_p95_ms"] > 0
     assert json.loads(out.read_text(encoding="utf-8"))["articles"] == 21
     assert "full build, plain ChineseAnalyzer" in capsys.readouterr().out
+
+
+@pytest.mark.solr
+def test_benchmark_measures_solr_beside_the_embedded_engine(solr_cluster, capsys) -> None:
+    figures = main(["--rounds", "1", "--no-http", "--no-baseline", "--solr", solr_cluster.url])
+    assert figures["solr_articles"] == figures["articles"] == 21
+    assert figures["solr_build_s"] > 0 and figures["solr_api_search"]["n"] == 38
+    assert "first-time p50 / p95, Solr" in capsys.readouterr().out

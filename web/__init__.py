@@ -29,16 +29,27 @@ from typing import Any
 from flask import Flask
 
 
-def create_app(test_config: Mapping[str, Any] | None = None, index_dir: str | Path | None = None) -> Flask:
+def create_app(
+    test_config: Mapping[str, Any] | None = None, index_dir: str | Path | None = None, backend: Any = None
+) -> Flask:
     """Build the app.
 
     ``index_dir`` (or ``test_config["INDEX_DIR"]``) names the index; the default is
-    ``$NEWSEARCH_INDEX`` or ``./index_data``. A missing index is not an error here: pages answer
-    503 with instructions until ``newsearch index`` has built one.
+    ``$NEWSEARCH_INDEX`` or ``./index_data``. ``backend`` (a :class:`search.settings.BackendSettings`;
+    by default from ``NEWSEARCH_BACKEND`` / ``NEWSEARCH_SOLR`` / ``NEWSEARCH_COLLECTION`` or
+    ``newsearch.toml``) says where the archive lives — or ``test_config["BACKEND"]``, ``["SOLR_URL"]``,
+    ``["COLLECTION"]``. The pages do not depend on it. A missing index is not an error here: pages
+    answer 503 with instructions until ``newsearch index`` has built one.
     """
+    from search.settings import from_environment
+
+    settings = backend if backend is not None else from_environment()
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX_DIR=str(index_dir) if index_dir is not None else os.environ.get("NEWSEARCH_INDEX", "index_data"),
+        BACKEND=settings.backend,
+        SOLR_URL=settings.solr,
+        COLLECTION=settings.collection,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

@@ -13,9 +13,14 @@ EXTENSION = "newsearch.archive"
 
 
 def init_app(app: Flask) -> None:
-    """Attach an :class:`Archive` over ``app.config["INDEX_DIR"]`` (opened lazily, so a missing index
-    is reported per request as a 503 and picked up once it is built)."""
-    app.extensions[EXTENSION] = Archive(app.config["INDEX_DIR"])
+    """Attach an :class:`Archive` over ``app.config["INDEX_DIR"]`` (or the backend the config names),
+    opened lazily, so a missing index is reported per request as a 503 and picked up once it is built."""
+    app.extensions[EXTENSION] = Archive(
+        app.config["INDEX_DIR"],
+        backend=app.config.get("BACKEND") or "embedded",
+        solr=app.config.get("SOLR_URL"),
+        collection=app.config.get("COLLECTION"),
+    )
 
 
 def get_archive() -> Archive:

@@ -37,7 +37,7 @@ from whoosh import columns, fields
 from whoosh.system import pack_uint
 from search.analysis import normalize, word_counts, word_positions
 from search.engines.embedded.tokenizer import word_analyzer
-from search.model import Article
+from search.model import Article, indexed_body
 
 # Article fields stored as they are (names are the DESIGN §5 JSON names).
 _STORED_ONLY = (
@@ -111,12 +111,6 @@ def build_schema() -> fields.Schema:
 def headline_text(article: Article) -> str:
     """Kicker, title and subtitle on separate lines: what the ``title`` field indexes."""
     return "\n".join(part for part in (article.kicker, article.title, article.subtitle) if part)
-
-
-def indexed_body(article: Article) -> str:
-    """The body as indexed: with the source of a reprint (its credit) as a last line, so that a search
-    for 新华社 finds what was reprinted from it. Stored bodies and snippets keep the article's text."""
-    return f"{article.body}\n{article.credit}" if article.credit else article.body
 
 
 def facet_row(article: Article) -> tuple[Any, ...]:
