@@ -117,6 +117,10 @@ class SearchHit:
     kind: str = ""
     score: float = 0.0
     snippet: str = ""
+    paper: str | None = None  # from the page header (or catalog.toml); None when unknown
+    page: str | None = None
+    section: str | None = None
+    credit: str | None = None  # the source of a reprint
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -37,7 +37,7 @@ from search.api import (
 )
 
 SORTS = ("relevance", "newest", "oldest")  # the engine's SORTS must agree (checked in tests)
-CSV_FIELDS = ("id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind", "score", "snippet")
+CSV_FIELDS = ("id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind", "score", "snippet", "paper", "page", "section", "credit")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -440,7 +440,7 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
 @_index_option
 @_backend_options
 @click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
-              help="Facet filter (place, reporter, year, month, kind, source, section, person, org, from, to); repeatable.")
+              help="Facet filter (place, reporter, year, month, kind, source, section, person, org, paper, page, credit, from, to); repeatable.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Results per page.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True)
@@ -500,7 +500,7 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
     data = article.to_dict()
     lines = [part for part in (article.kicker, article.title or "(untitled)", article.subtitle) if part]
     lines.append("=" * min(60, max(display_width(line) for line in lines)))
-    for name in ("id", "source", "position", "date", "section", "paper", "page", "kind", "reporters",
+    for name in ("id", "source", "position", "date", "paper", "page", "section", "credit", "kind", "reporters",
                  "correspondents", "photographers", "places", "people", "orgs", "keywords", "chars"):
         value = data.get(name)
         if value in (None, "", []):

@@ -38,6 +38,7 @@ class Article:
     section: str | None = None
     paper: str | None = None
     page: str | None = None
+    credit: str | None = None  # the source of a reprint (据新华社 -> 新华社); None for the paper's own
     chars: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,3 +55,10 @@ class Article:
     def headline(self) -> str:
         """Kicker, title and subtitle joined for display (empty parts dropped)."""
         return " ".join(part for part in (self.kicker, self.title, self.subtitle) if part)
+
+
+def indexed_body(article: Article) -> str:
+    """The body as every engine indexes it: with the source of a reprint (its credit) as a last line,
+    so that a search for 新华社 finds what was reprinted from it. Stored bodies and snippets keep the
+    article's own text."""
+    return f"{article.body}\n{article.credit}" if article.credit else article.body

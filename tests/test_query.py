@@ -250,9 +250,10 @@ def test_result_shape(searcher: Any) -> None:
     result = run_search(searcher, "党史")
     assert set(result) >= {"query", "total", "page", "limit", "sort", "filters", "took_ms", "results", "facets"}
     row = result["results"][0]
-    # The contract's keys, plus the lead (a stand-in headline for articles printed without one).
+    # The contract's keys, plus the lead (a stand-in headline for articles printed without one) and
+    # what the page header says (paper, page, section) and a reprint's source (credit).
     assert set(row) == {"id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind",
-                        "score", "snippet", "lead"}  # fmt: skip
+                        "score", "snippet", "lead", "paper", "page", "section", "credit"}  # fmt: skip
     assert row["title"] == "高新区召开党史学习教育推进会" and row["reporters"] == ["孙庆辉"]
 
 

@@ -8,8 +8,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-#: Facet parameter names, in the order the sidebar shows them.
-FACETS: tuple[str, ...] = ("place", "reporter", "year", "month", "kind", "source", "section", "person", "org")
+#: Facet names, in the order the sidebar shows them: where and who first, then when and what, then the
+#: paper, its page and section, the source of reprints, and the seed file last (a detail).
+FACETS: tuple[str, ...] = (
+    "place", "reporter", "year", "month", "kind", "paper", "page", "section", "credit", "person", "org", "source",
+)  # fmt: skip
+
+#: URL parameters that differ from their facet's name: ``page=`` is the results page number, so the
+#: 版面 facet travels as ``paper_page=``.
+FACET_PARAMS: dict[str, str] = {"page": "paper_page"}
 
 #: Sort orders accepted by ``sort=``.
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
@@ -20,8 +27,11 @@ FACET_LABELS: dict[str, str] = {
     "year": "年份",
     "month": "月份",
     "kind": "体裁",
-    "source": "版面",
+    "paper": "报纸",
+    "page": "版面",
     "section": "栏目",
+    "credit": "稿源",
+    "source": "文件",
     "person": "人物",
     "org": "机构",
     "from": "起始日期",
@@ -56,6 +66,11 @@ _MONTH = re.compile(r"^\d{1,2}$")
 _YEAR = re.compile(r"^\d{4}$")
 
 
+def facet_param(name: str) -> str:
+    """The URL parameter of a facet: ``"place"`` -> ``"place"``, ``"page"`` -> ``"paper_page"``."""
+    return FACET_PARAMS.get(name, name)
+
+
 def facet_label(name: str) -> str:
     """``"place"`` -> ``"地点"`` (unknown names are returned unchanged)."""
     return FACET_LABELS.get(name, name)
@@ -80,6 +95,8 @@ def value_label(facet: str, value: Any) -> str:
     text = "" if value is None else str(value)
     if facet == "kind":
         return kind_label(text)
+    if facet == "page" and text:
+        return f"{text}版"
     if facet == "year" and _YEAR.match(text):
         return f"{text}年"
     if facet == "month":

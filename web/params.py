@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from web.labels import FACETS, SORTS, facet_label, sort_label
+from web.labels import FACETS, SORTS, facet_label, facet_param, sort_label
 
 MAX_QUERY_CHARS = 200
 MAX_VALUE_CHARS = 100
@@ -88,7 +88,7 @@ class SearchState:
         if self.q:
             pairs.append(("q", self.q))
         for name in FACETS:
-            pairs.extend((name, value) for value in self.filters.get(name, []))
+            pairs.extend((facet_param(name), value) for value in self.filters.get(name, []))
         if self.date_from:
             pairs.append(("from", self.date_from))
         if self.date_to:
@@ -142,7 +142,7 @@ class SearchState:
         chips: list[dict[str, object]] = []
         for name in FACETS:
             for value in self.filters.get(name, []):
-                chips.append({"param": name, "name": facet_label(name), "value": value, "state": self.toggled(name, value)})
+                chips.append({"param": facet_param(name), "facet": name, "name": facet_label(name), "value": value, "state": self.toggled(name, value)})
         if self.date_from:
             chips.append({"param": "from", "name": facet_label("from"), "value": self.date_from, "state": self.without_dates("from")})
         if self.date_to:
@@ -203,15 +203,16 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
     filters: dict[str, list[str]] = {}
     for name in FACETS:
         values: list[str] = []
-        for raw in args.getlist(name):
+        param = facet_param(name)
+        for raw in args.getlist(param):
             value = _clean(raw)
             if not value or value in values:
                 continue
             if len(value) > MAX_VALUE_CHARS:
-                raise ParamError(f"{facet_label(name)}的取值太长。", name)
+                raise ParamError(f"{facet_label(name)}的取值太长。", param)
             values.append(value)
         if len(values) > MAX_VALUES_PER_FACET:
-            raise ParamError(f"{facet_label(name)}最多同时选择 {MAX_VALUES_PER_FACET} 项。", name)
+            raise ParamError(f"{facet_label(name)}最多同时选择 {MAX_VALUES_PER_FACET} 项。", param)
         if values:
             filters[name] = values
     date_from = parse_date(args["from"], "from") if _clean(args.get("from", "") or "") else ""

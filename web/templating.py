@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 from web.highlight import first_sentence, mark_segments, safe_snippet
-from web.labels import FACETS, date_label, facet_label, kind_label, sort_label, suggestion_type_label, value_label
+from web.labels import FACETS, date_label, facet_label, facet_param, kind_label, sort_label, suggestion_type_label, value_label
+
+
+def attr_text(value: object) -> Markup:
+    """Page text for an attribute value (a tooltip): escaped, and ``=`` written as a reference too, so
+    hostile text such as ``<iframe src=javascript:…>`` never reads like an attribute even in raw HTML."""
+    return Markup(str(escape("" if value is None else value)).replace("=", "&#61;"))
 
 
 def init_app(app: Flask) -> None:
     """Register the filters and globals the templates use."""
     app.jinja_env.filters.update(
         facet_label=facet_label,
+        facet_param=facet_param,
+        attr_text=attr_text,
         value_label=value_label,
         kind_label=kind_label,
         date_label=date_label,

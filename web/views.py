@@ -125,7 +125,7 @@ def search_view(state: SearchState, endpoint: str = "pages.search") -> dict[str,
             "param": chip["param"],
             "name": chip["name"],
             "value": chip["value"],
-            "label": value_label(chip["param"], chip["value"]),
+            "label": value_label(chip.get("facet", chip["param"]), chip["value"]),
             "remove_url": search_url(chip["state"], endpoint),
         }
         for chip in state.active_filters()
@@ -262,7 +262,7 @@ def _alternatives(state: SearchState, response: SearchResponse, endpoint: str) -
     candidates: list[tuple[str, str, SearchState]] = []
     chips = state.active_filters()
     for chip in chips:
-        label = value_label(chip["param"], chip["value"])
+        label = value_label(chip.get("facet", chip["param"]), chip["value"])
         candidates.append(("drop_filter", f"去掉筛选“{chip['name']}：{label}”", chip["state"]))
     if len(chips) > 1:
         candidates.append(("drop_filters", "去掉全部筛选", state.copy(filters={}, date_from="", date_to="", page=1)))
@@ -348,6 +348,12 @@ def _article_facet_links(article: dict[str, Any]) -> dict[str, list[dict[str, st
         links[key] = [
             {"value": value, "url": search_url(empty.toggled(facet, value))} for value in article.get(key) or [] if value
         ]
+    for facet in ("paper", "page", "section", "credit"):  # one value each, from the page header or the catalog
+        value = article.get(facet)
+        state = empty.toggled(facet, value) if value else empty
+        if facet == "page" and value and article.get("paper"):
+            state = state.toggled("paper", article["paper"])  # "A07版" means that page of this paper
+        links[facet] = [{"value": value, "url": search_url(state)}] if value else []
     return links
 
 

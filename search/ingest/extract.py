@@ -2,18 +2,27 @@
 
 The page is first turned into paragraphs (:mod:`search.ingest.pages`); each paragraph is then one of
 
+* page furniture (:mod:`search.ingest.furniture`): the page header, editor lines, page numbers and
+  section banners, which give the page its metadata and belong to no article;
 * a markdown heading (``#`` starts an article, ``##`` is a section inside one);
-* an *opener* (``本报讯…``), which starts a news article, with its bracketed byline;
-* a *byline* (``记者 孙庆辉 通讯员 冯亚旭 文/图``), which ends an article; some paragraphs end with one;
+* an *opener* or dateline (``本报讯…``, ``新华社北京6月10日电``, :mod:`search.ingest.datelines`),
+  which starts a news article, with its byline and its month and day;
+* a *byline* (``记者 孙庆辉 通讯员 冯亚旭 文/图``): under a headline it opens its article, after a
+  body it ends one; some paragraphs end with one, or with a reprint credit (``（据新华社）``);
+* an editor's note (``【编者按】``, ``编者的话：``), which belongs to the article it introduces;
+* an item of a column of short news (简讯, 快讯): each is an article, its ``【…】`` or bold lead its
+  headline;
 * a *short line* without closing punctuation: a headline line, a section head or a caption title;
 * running text.
 
 Short lines are held back until the next paragraph shows what they are: running text after them means
-section heads of the open article (or the headline of an article without opener); an opener or a
-heading after them means headline lines, which may belong to the *previous* article (headline placed
-after its body) or the next one; whatever remains at the end of the page is a block of headlines for
-the articles that have none, in article order. Which headline goes with which article is decided by
-how much of each line's wording the article's text contains, so no rule depends on one page's layout.
+section heads of the open article (or the headline of an article without opener, or of a new article
+when the open one took its byline at the top and the lines carry no section mark); an opener, a
+byline or a heading after them means headline lines, which may belong to the *previous* article
+(headline placed after its body) or the next one; whatever remains at the end of the page is a block
+of headlines for the articles that have none, in article order. Which headline goes with which
+article is decided by how much of each line's wording the article's text contains, so no rule
+depends on one page's layout.
 """
 
 from __future__ import annotations
@@ -22,15 +31,35 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from search.ingest.chinese import to_simplified
-from search.ingest.bylines import Byline, parse_byline, split_opener, split_trailing_byline
-from search.model import Article
+import rjieba
+
+from search.ingest.bylines import Byline, parse_byline, split_trailing_byline, strip_bullets
+from search.ingest.chinese import same_length_shadow, to_simplified
+from search.ingest.credits import parse_credit, split_trailing_credit
+from search.ingest.datelines import Dateline, parse_dateline
+from search.ingest.furniture import PageHeader, banner, is_brief_banner, is_editor_line, lone_page, parse_page_header
+from search.ingest.metadata import gazetteer
 from search.ingest.pages import Page, Paragraph, clause_marks, paragraphs, without_entities
+from search.model import Article
 
 MAX_HEADLINE_LINES = 3
 MAX_HEADLINE_CHARS = 48
-_TERMINAL = "。！？!?；;：:…"
+_TERMINAL = "。！？!?；;：:…，,、"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+# An editor's note introducing an article: 【编者按】…, 编者按：…, 编者的话：…
+_EDITOR_NOTE = re.compile(r"^[【\[［]?\s*(?:编者按|编者的话|编前语|编前|编者注|编后)\s*[】\]］]?\s*[：:]?")
+# A lead printed before an item's text: 【标题】正文…, **标题** 正文…
+_ITEM_LEAD = re.compile(r"^(?:【\s*(?P<bracket>[^】]{2,40}?)\s*】|\*\*\s*(?P<bold>[^*]{2,40}?)\s*\*\*)\s*(?P<rest>.+)$", re.S)
+# Marks that make a short line a section head inside an article: ■ 小标题, 一、, （一）, 第一, 【…】, 1.
+_SECTION_MARK = re.compile(r"^(?:[■□●◆◇▲△★☆◎⊙▶►]|[一二三四五六七八九十]{1,3}[、是]|[（(][一二三四五六七八九十\d]{1,3}[）)]|第[一二三四五六七八九十]{1,3}[、，,\s]|\d{1,2}[、.．]|【)")
+# A headline in brackets on a line of its own (【内地新增33例甲型流感】): the brackets are typography.
+_BRACKETED_HEAD = re.compile(r"^【\s*([^】]{2,40}?)\s*】$")
+_PHOTO_MARK = re.compile(r"[（(]\s*图片新闻\s*[）)]")
+_BOLD = re.compile(r"\*\*([^*]{1,200}?)\*\*")
+# A caption that points at its article's picture: 图为……, 上图……
+_OWN_PICTURE = re.compile(r"^(?:图为|上图|下图|左图|右图|图中)")
+# The end mark of wire copy: ……。（完）
+_END_MARK = re.compile(r"\s*[（(]\s*完\s*[）)]\s*$")
 
 
 @dataclass
@@ -47,6 +76,13 @@ class Draft:
     sections: list[str] = field(default_factory=list)  # short lines inside the body (section heads)
     page_section: str | None = None  # a page-section label (【要闻】) printed above it
     photo_credit: bool = False  # ended by a photographer's credit alone
+    photo_mark: bool = False  # marked （图片新闻）
+    top_byline: bool = False  # its byline stands above its text (so no byline will close it)
+    note_only: bool = False  # holds only the editor's note that introduces it, so far
+    item: bool = False  # an item of a column of short news
+    credit: str | None = None  # the source it was reprinted from
+    month: int | None = None  # the month and day of its dateline
+    day: int | None = None
 
     @property
     def has_headline(self) -> bool:
@@ -54,8 +90,9 @@ class Draft:
 
     @property
     def is_photo(self) -> bool:
-        """Photo news: a short caption closed by ``本报记者 X 摄``, with no opener and no headline."""
-        return self.photo_credit and not self.opener and not self.has_headline and len(self.body) <= 2
+        """Photo news: a short caption (with or without a title) closed by ``本报记者 X 摄`` or marked
+        ``（图片新闻）``, with no opener."""
+        return (self.photo_credit or self.photo_mark) and not self.opener and len(self.body) <= 2
 
     def text(self) -> str:
         return "\n".join(self.body)
@@ -149,7 +186,10 @@ class _Cutter:
     def __init__(self) -> None:
         self.drafts: list[Draft] = []
         self.pending: list[str] = []  # short lines whose role is not known yet
+        self.pending_marked: list[bool] = []  # ... and whether each carries a section head's mark
         self.page_section: str | None = None
+        self.header = PageHeader()
+        self.in_column = False  # inside a column of short items (after a 简讯 banner)
 
     @property
     def current(self) -> Draft | None:
@@ -164,9 +204,25 @@ class _Cutter:
         self.drafts.append(draft)
         return draft
 
+    def _close_open(self) -> None:
+        open_draft = self._open()
+        if open_draft is not None:
+            open_draft.closed = True
+
+    def hold(self, text: str, marked: bool) -> None:
+        """Keep a short line until the next paragraph shows what it is."""
+        self.pending.append(text)
+        self.pending_marked.append(marked)
+
+    def _take_pending(self) -> list[str]:
+        lines, self.pending, self.pending_marked = self.pending, [], []
+        return lines
+
     def _place_pending_before_start(self, following_text: str) -> list[str]:
         """Pending lines before a new article: split between the previous article and the new one."""
-        lines, self.pending = self.pending, []
+        lines = self._take_pending()
+        if len(lines) >= 2:
+            self.in_column = False  # a headline block of its own: a regular article, the column is over
         split = _split_between(lines, self.current, following_text)
         if split:
             assert self.current is not None
@@ -174,26 +230,54 @@ class _Cutter:
         return lines[split:]
 
     def _flush_pending_into_body(self, draft: Draft) -> None:
-        draft.body.extend(self.pending)
-        draft.sections.extend(self.pending)
-        self.pending = []
+        lines = self._take_pending()
+        draft.body.extend(lines)
+        draft.sections.extend(lines)
 
-    def opener(self, paragraph: Paragraph, lookahead: str) -> None:
-        parts = split_opener(paragraph.text)
-        assert parts is not None
-        _, byline, rest = parts
+    def _waiting_note(self) -> Draft | None:
+        """An open article that holds only its editor's note: what follows is its headline and text."""
         open_draft = self._open()
-        if open_draft is not None and not open_draft.body and not open_draft.opener and not self.pending:
+        return open_draft if open_draft is not None and open_draft.note_only else None
+
+    def _new_article_after(self, open_draft: Draft) -> bool:
+        """Do the pending lines before running text start a new article rather than head a section?
+
+        An article whose byline stood above its text (``本报记者 X`` under the headline, or in the
+        opener's brackets) will not be closed by one, so its end shows only as the next headline: short
+        lines without a section head's mark (■, 一、, bold, ##) are that headline.
+        """
+        if open_draft.heading_title is not None or open_draft.is_photo or not open_draft.body or any(self.pending_marked):
+            return False
+        if open_draft.top_byline:
+            return True
+        # A news article opened by a dateline ends at a line that states who did what (商务部否认…): a
+        # section head inside a dispatch names a topic (两国关系“积极发展”), not a subject.
+        return open_draft.opener and _starts_with_subject(self.pending[-1])
+
+    # -- paragraph kinds ------------------------------------------------------------------------
+
+    def opener(self, dateline: Dateline, lookahead: str, headline: list[str] | None = None) -> None:
+        open_draft = self._open()
+        note = self._waiting_note()
+        if note is not None:
+            note.headline = note.headline or self._take_pending()
+            note.note_only = False
+            draft = note
+        elif headline is None and open_draft is not None and not open_draft.body and not open_draft.opener and not self.pending:
             draft = open_draft  # a `#` title (or headline) waiting for its opener
         else:
-            headline = self._place_pending_before_start(rest + lookahead)
-            if open_draft is not None:
-                open_draft.closed = True
-            draft = self._start(headline)
+            lines = self._place_pending_before_start(dateline.rest + lookahead)
+            self._close_open()
+            draft = self._start(headline if headline is not None else lines)
+            if headline is not None and lines:
+                draft.body.extend(lines)  # short lines before an item with its own headline: its text
         draft.opener = True
-        if byline:
-            draft.byline.merge(byline)
-        self._add_text(draft, rest)
+        if dateline.byline is not None:
+            draft.byline.merge(dateline.byline)
+            draft.top_byline = True
+        draft.credit = draft.credit or dateline.source
+        draft.month, draft.day = dateline.month, dateline.day
+        self._add_text(draft, dateline.rest)
 
     def heading(self, paragraph: Paragraph, lookahead: str) -> None:
         if paragraph.heading_level >= 2:
@@ -202,16 +286,21 @@ class _Cutter:
                 self._flush_pending_into_body(open_draft)
                 open_draft.body.append(paragraph.text)
             else:
-                self.pending.append(paragraph.text)
+                self.hold(paragraph.text, True)
             return
+        self.in_column = False
         headline = self._place_pending_before_start(paragraph.text + lookahead)
-        if self._open() is not None:
-            self._open().closed = True  # type: ignore[union-attr]
+        self._close_open()
         draft = self._start(headline[-(MAX_HEADLINE_LINES - 1):] if headline else [])
         draft.heading_title = paragraph.text
 
-    def byline(self, byline: Byline, text: str) -> None:
+    def byline(self, byline: Byline, text: str, lookahead: str) -> None:
         open_draft = self._open()
+        if not byline.photo_only and (
+            self.pending or (open_draft is not None and open_draft.has_headline and not open_draft.body)
+        ):
+            self._top_byline(byline, lookahead)
+            return
         if open_draft is None and self.current is not None and self.current.closing_byline and not self.pending:
             # A byline continued on the next line reads as one: "记者 X" + "通讯员 Y 文图".
             current = self.current
@@ -225,33 +314,118 @@ class _Cutter:
             open_draft = draft
         else:
             self._flush_pending_into_body(open_draft)
-        if byline.photo_only and open_draft.opener and len(open_draft.body) >= 2:
-            # A photographer's credit after a news article closes a photo caption placed after it.
-            caption = open_draft.body.pop()
-            open_draft.closed = True
-            open_draft = self._start([])
-            open_draft.body.append(caption)
+        if byline.photo_only and len(open_draft.body) >= 2 and not open_draft.is_photo:
+            open_draft = self._split_caption(open_draft)
         open_draft.byline.merge(byline)
         open_draft.photo_credit = byline.photo_only
         open_draft.closing_byline = text
         open_draft.closed = True
 
-    def text(self, text: str, lookahead: str) -> None:
+    def _top_byline(self, byline: Byline, lookahead: str) -> None:
+        """A byline under a headline: it opens the article the pending headline lines belong to."""
+        note = self._waiting_note()
         open_draft = self._open()
-        if open_draft is None:
+        if note is not None:
+            note.headline = note.headline or self._take_pending()
+            draft = note
+        elif self.pending:
+            lines = self._place_pending_before_start(lookahead)
+            self._close_open()
+            draft = self._start(lines)
+        else:
+            assert open_draft is not None
+            draft = open_draft
+        self.in_column = False
+        draft.byline.merge(byline)
+        draft.top_byline = True
+
+    def _split_caption(self, draft: Draft) -> Draft:
+        """A photographer's credit after an article closes the photo caption placed after it (with the
+        caption's title line, if one stands before it): the caption becomes an article of its own."""
+        titled = len(draft.body) >= 3 and draft.sections and draft.sections[-1] == draft.body[-2]
+        if not draft.opener and not titled or _OWN_PICTURE.match(draft.body[-1]):
+            return draft  # a feature's last paragraph, or "图为……": the credit is the article's own picture
+        caption = draft.body.pop()
+        title = [draft.body.pop()] if titled else []
+        if title:
+            draft.sections.pop()
+        draft.closed = True
+        photo = self._start(title)
+        photo.body.append(caption)
+        return photo
+
+    def credit(self, source: str) -> None:
+        """A reprint credit on a line of its own closes the article it credits."""
+        draft = self._open() or self.current
+        if draft is None:
+            return
+        if self.pending and draft is self._open():
+            self._flush_pending_into_body(draft)
+        draft.credit = draft.credit or source
+        draft.closed = True
+
+    def note(self, text: str, lookahead: str) -> None:
+        """An editor's note: the start of the article it introduces."""
+        open_draft = self._open()
+        if open_draft is not None and open_draft.has_headline and not open_draft.body and not self.pending:
+            open_draft.body.append(text)  # after its headline
+            return
+        lines = self._place_pending_before_start(text + lookahead)
+        self._close_open()
+        draft = self._start(lines)
+        draft.body.append(text)
+        draft.note_only = True
+
+    def item(self, headline: list[str], rest: str, lookahead: str) -> None:
+        """An item of a column of short news: an article of its own."""
+        dateline = parse_dateline(rest)
+        if dateline is not None:
+            self.opener(dateline, lookahead, headline=headline)
+            self.current.item = True  # type: ignore[union-attr]
+            return
+        lines = self._place_pending_before_start(rest + lookahead)
+        self._close_open()
+        draft = self._start(headline or lines)
+        if headline and lines:
+            draft.body.extend(lines)
+        draft.item = True
+        self._add_text(draft, rest)
+
+    def text(self, text: str, lookahead: str) -> None:
+        note = self._waiting_note()
+        if note is not None:
+            note.headline = note.headline or self._take_pending()
+            note.note_only = False
+            self._flush_pending_into_body(note)
+            self._add_text(note, text)
+            return
+        open_draft = self._open()
+        if open_draft is None or (self.pending and self._new_article_after(open_draft)):
             headline = self._place_pending_before_start(text + lookahead)
+            self._close_open()
             open_draft = self._start(headline)
         else:
             self._flush_pending_into_body(open_draft)
         self._add_text(open_draft, text)
 
     def _add_text(self, draft: Draft, text: str) -> None:
+        text = _END_MARK.sub("", strip_bullets(_BOLD.sub(r"\1", text)))
+        mark = _PHOTO_MARK.search(same_length_shadow(text))  # 图片新闻 / 圖片新聞
+        if mark:
+            text = (text[: mark.start()] + text[mark.end():]).strip()
+            draft.photo_mark = True
+        credited = split_trailing_credit(text)
+        if credited:
+            text, draft.credit = credited[0], draft.credit or credited[1]
+            draft.closed = True
         trailing = split_trailing_byline(text)
         if trailing:
             trailing_text = text[len(trailing[0]):].strip()
             text, byline = trailing
             if text:
                 draft.body.append(text)
+            if byline.photo_only and draft.opener and len(draft.body) >= 2:
+                draft = self._split_caption(draft)  # "……交流。图/本报记者 陈明": a caption after a news article
             draft.byline.merge(byline)
             draft.photo_credit = byline.photo_only
             draft.closing_byline = trailing_text
@@ -261,15 +435,15 @@ class _Cutter:
 
     def finish(self) -> list[Draft]:
         if self.pending:
-            assigned = _assign_end_block(self.pending, self.drafts)
+            lines = self._take_pending()
+            assigned = _assign_end_block(lines, self.drafts)
             if assigned:
-                for index, lines in assigned.items():
-                    self.drafts[index].headline = lines
+                for index, block in assigned.items():
+                    self.drafts[index].headline = block
             elif self.current is not None:
-                self.current.body.extend(self.pending)
+                self.current.body.extend(lines)
             else:
-                self._start([]).body.extend(self.pending)
-            self.pending = []
+                self._start([]).body.extend(lines)
         drafts = [draft for draft in self.drafts if draft.body or draft.heading_title]
         for draft in drafts:
             _return_section_head_from_headline(draft)
@@ -290,44 +464,122 @@ def _return_section_head_from_headline(draft: Draft) -> None:
         draft.body.insert(0, draft.headline.pop())
 
 
-_SECTION_LABEL = re.compile(r"^[【\[［〖]\s*([^】\]］〗]{1,12}?)\s*[】\]］〗]$")
+def _furniture(cutter: _Cutter, text: str) -> bool:
+    """Take a line of page furniture into the page's metadata; True if the line was furniture."""
+    header = parse_page_header(text)
+    if header is not None:
+        cutter.header.fill(header)
+        return True
+    if is_editor_line(text):
+        return True
+    page = lone_page(text)
+    if page is not None:
+        cutter.header.page = cutter.header.page or page
+        return True
+    label = banner(text)
+    if label is not None and parse_byline(text) is None:
+        cutter.page_section = label
+        cutter.in_column = is_brief_banner(label)
+        return True
+    return False
+
+
+def _item_lead(text: str) -> tuple[str, str] | None:
+    """``【标题】正文`` / ``**标题** 正文`` -> (标题, 正文) when the lead reads as a headline."""
+    match = _ITEM_LEAD.match(text)
+    if not match:
+        return None
+    lead = (match.group("bracket") or match.group("bold")).strip()
+    rest = match.group("rest").strip()
+    if not rest or not is_short_line(lead) or _EDITOR_NOTE.match(to_simplified(f"【{lead}】")):
+        return None
+    return lead, rest
 
 
 def cut_page(page: Page) -> list[Draft]:
     """Walk the page's paragraphs and cut them into article drafts."""
+    return _cut(page)[0]
+
+
+def _cut(page: Page) -> tuple[list[Draft], PageHeader]:
     paras = paragraphs(page.text)
+    leads = [None if p.heading_level else _item_lead(p.text) for p in paras]
     cutter = _Cutter()
     for index, paragraph in enumerate(paras):
+        text = paragraph.text
         lookahead = " ".join(p.text for p in paras[index + 1 : index + 4])
-        byline = None if paragraph.heading_level else parse_byline(paragraph.text)
-        label = _SECTION_LABEL.match(paragraph.text)
-        if label:
-            cutter.page_section = label.group(1).strip()
-        elif paragraph.heading_level:
+        if not paragraph.heading_level and _furniture(cutter, text):
+            continue
+        if paragraph.heading_level:
             cutter.heading(paragraph, lookahead)
-        elif split_opener(paragraph.text) is not None:
-            cutter.opener(paragraph, lookahead)
-        elif byline is not None:
-            cutter.byline(byline, paragraph.text)
-        elif is_short_line(paragraph.text):
-            cutter.pending.append(paragraph.text)
+            continue
+        lead = leads[index]
+        neighbours = (index > 0 and leads[index - 1]) or (index + 1 < len(leads) and leads[index + 1])
+        if lead and (cutter.in_column or neighbours or parse_dateline(lead[1]) is not None):
+            cutter.item([lead[0]], lead[1], lookahead)
+            continue
+        dateline = parse_dateline(text)
+        if dateline is not None and not (dateline.reporter and not dateline.rest):
+            cutter.opener(dateline, lookahead)
+            continue
+        byline = parse_byline(text)
+        if byline is not None:
+            cutter.byline(byline, text, lookahead)
+            continue
+        source = parse_credit(text)
+        if source is not None:
+            cutter.credit(source)
+            continue
+        if _EDITOR_NOTE.match(same_length_shadow(text[:12])) and len(text) > 8:
+            cutter.note(text, lookahead)
+        elif is_short_line(text):
+            marked = paragraph.emphasis or bool(_SECTION_MARK.match(text))
+            bracketed = _BRACKETED_HEAD.match(text)
+            held = bracketed.group(1) if bracketed else strip_bullets(text) if text[:1] in "■□●◆◇▲△★☆◎⊙▶►" else text
+            cutter.hold(held, marked and not bracketed)
+        elif cutter.in_column and not cutter.pending:
+            cutter.item([], text, lookahead)
         else:
-            cutter.text(paragraph.text, lookahead)
-    return cutter.finish()
+            cutter.text(text, lookahead)
+    return cutter.finish(), cutter.header
 
 
 # --- headline roles ---------------------------------------------------------------------------------
 
 _SUBJECT = re.compile(r"[\u3400-\u9fff]{1,8}?(?:区|市|县|镇|乡|村|街道|局|委|公司|集团|中心|大学|学院|医院|办事处)")
+# Parts of speech of a line that starts with a name (a place, an organisation, a person).
+_NAME_TAGS = ("ns", "nt", "nz", "nr", "nrt", "nrfg", "j")
+# ... and of one that starts with its predicate, no subject (保障购房者合法权益, 没有最好只有更好).
+_PREDICATE_TAGS = ("v", "vd", "d", "p", "c", "ad")
+_SUBTITLE_DASH = re.compile(r"^\s*[—－─-]{1,3}\s*")
+
+
+def _first_tag(line: str) -> str:
+    gazetteer()  # place names whole, whatever ran before: the same tags on every run
+    for word, tag in rjieba.tag(to_simplified(line)):
+        if word.strip() and not re.fullmatch(r"[\W_]+", word):
+            return tag
+    return ""
+
+
+def _names_subject(line: str) -> bool:
+    return bool(_SUBJECT.search(to_simplified(line))) or _first_tag(line) in _NAME_TAGS
+
+
+def _starts_with_subject(line: str) -> bool:
+    """Does the line open with who acts (商务部否认…, 高新区召开…), as a headline states its news?"""
+    return bool(_SUBJECT.match(to_simplified(line))) or _first_tag(line) in _NAME_TAGS
 
 
 def headline_roles(lines: list[str], heading_title: str | None = None) -> tuple[str, str, str]:
     """Return (kicker, title, subtitle) for up to three headline lines.
 
-    One line is the title; three are kicker, title, subtitle. Of two lines, the one that names a
-    subject (a place, an organisation) is the title; when both or neither do, a first line made of
-    parallel phrases split by spaces (``砥砺前行 荣光有我``) is a kicker, otherwise the first line is the
-    title and the second its subtitle. A markdown ``#`` line is always the title.
+    One line is the title; three are kicker, title, subtitle; a line opened by a dash
+    (``——记全国劳动模范张三``) is the subtitle. Of two lines, the one that names a subject (a place,
+    an organisation, a person) is the title; when both or neither do, a first line that starts with
+    its predicate (``没有最好只有更好``) or is made of parallel phrases split by spaces (``砥砺前行
+    荣光有我``) is a kicker, otherwise the first line is the title and the second its subtitle. A
+    markdown ``#`` line is always the title.
     """
     lines = [line.strip() for line in lines if line.strip()]
     if heading_title is not None:
@@ -335,17 +587,25 @@ def headline_roles(lines: list[str], heading_title: str | None = None) -> tuple[
         return kicker, heading_title, ""
     if not lines:
         return "", "", ""
+    subtitle = ""
+    if len(lines) >= 2 and _SUBTITLE_DASH.match(lines[-1]):
+        subtitle = _SUBTITLE_DASH.sub("", lines.pop())
+        kicker = lines[-2] if len(lines) >= 2 else ""
+        return kicker, lines[-1], subtitle
     if len(lines) == 1:
         return "", lines[0], ""
     if len(lines) >= 3:
         return lines[-3], lines[-2], lines[-1]
     first, second = lines
-    first_subject = bool(_SUBJECT.search(to_simplified(first)))
-    second_subject = bool(_SUBJECT.search(to_simplified(second)))
+    first_subject, second_subject = _names_subject(first), _names_subject(second)
     if second_subject and not first_subject:
         return first, second, ""
-    if first_subject == second_subject and " " in first and " " not in second:
-        return first, second, ""
+    if first_subject == second_subject:
+        first_predicate = _first_tag(first) in _PREDICATE_TAGS
+        if first_predicate and _first_tag(second) not in _PREDICATE_TAGS:
+            return first, second, ""
+        if " " in first and " " not in second:
+            return first, second, ""
     return "", first, second
 
 
@@ -371,13 +631,37 @@ def article_id(source: str, position: int, title: str, body: str) -> str:
     return digest[:16]
 
 
-def drafts_to_articles(page: Page, drafts: list[Draft]) -> list[Article]:
-    """Turn drafts into Articles (without page-level metadata such as the date)."""
+@dataclass
+class ExtractedPage:
+    """A page cut into articles, with what its furniture says about it and each article's dateline."""
+
+    articles: list[Article]
+    header: PageHeader
+    datelines: list[tuple[int | None, int | None]]  # (month, day) of each article's dateline
+
+
+def _credit(draft: Draft, header: PageHeader) -> str | None:
+    """The source an article was reprinted from; the page's own paper is no credit."""
+    credit = draft.credit or draft.byline.source
+    if credit and header.paper and _abbreviates(to_simplified(credit), to_simplified(header.paper)):
+        return None
+    return credit
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    """Is ``short`` the paper's own name or its abbreviation (南都 for 南方都市报, 郑报 for 郑州日报)?"""
+    rest = iter(name)
+    return all(ch in rest for ch in short)
+
+
+def drafts_to_articles(page: Page, drafts: list[Draft], header: PageHeader | None = None) -> list[Article]:
+    """Turn drafts into Articles (without the date, which depends on the whole page)."""
+    header = header or PageHeader()
     articles: list[Article] = []
     for position, draft in enumerate(drafts, start=1):
         kicker, title, subtitle = headline_roles(draft.headline, draft.heading_title)
         body = draft.text()
-        kind = "news" if draft.opener else "photo" if draft.is_photo else "feature"
+        kind = "news" if draft.opener or draft.item else "photo" if draft.is_photo else "feature"
         articles.append(
             Article(
                 id=article_id(page.source, position, title, body),
@@ -392,13 +676,22 @@ def drafts_to_articles(page: Page, drafts: list[Draft]) -> list[Article]:
                 correspondents=list(draft.byline.correspondents),
                 photographers=list(draft.byline.photographers),
                 kind=kind,
-                section=draft.page_section,
+                section=header.section or draft.page_section,
+                paper=header.paper,
+                page=header.page,
+                credit=_credit(draft, header),
                 chars=len(body),
             )
         )
     return articles
 
 
+def extract_page(page: Page) -> ExtractedPage:
+    """Cut a decoded page into Articles and read its furniture (header, page, section)."""
+    drafts, header = _cut(page)
+    return ExtractedPage(drafts_to_articles(page, drafts, header), header, [(d.month, d.day) for d in drafts])
+
+
 def extract_articles(page: Page) -> list[Article]:
     """Cut a decoded page into Articles with headline, body, bylines and kind (no metadata yet)."""
-    return drafts_to_articles(page, cut_page(page))
+    return extract_page(page).articles

@@ -9,7 +9,6 @@ weighted with jieba.analyse's IDF table.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
@@ -276,51 +275,6 @@ def describe(title: str, body: str, keyword_limit: int = 8) -> dict[str, list[st
     }
 
 
-# --- dates -----------------------------------------------------------------------------------------
+# --- dates (kept importable from here; the rules live in search.ingest.dates) ----------------------
 
-_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-9]\d)(?=年|[" + _CJK + r"（(])")
-_MONTH_DAY = re.compile(r"(?<!\d)(1[0-2]|0?[1-9])月(3[01]|[12]\d|0?[1-9])日")
-_ISO = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
-
-
-def page_date(text: str) -> tuple[str | None, int | None, int | None]:
-    """The date a page states: (ISO date or None, year or None, month or None).
-
-    The year is the one the page names most often (``2024河南…``, ``2023年``); the month is the most
-    frequent month of its ``M月D日`` dates, and the day the latest of that month. A page that names
-    no year gets none: the year is never invented.
-
-    >>> page_date("本报讯 11月21日上午，2024河南（郑州）—东盟粮农合作大会……11月22日")
-    ('2024-11-22', 2024, 11)
-    >>> page_date("8月26日,高新区……")
-    (None, None, 8)
-    """
-    # Full-width digits and stray spaces ("１１ 月 ２２ 日") read the same as "11月22日".
-    text = re.sub(r"(?<=\d)\s+(?=[年月日])|(?<=[年月])\s+(?=\d)", "", unicodedata.normalize("NFKC", text))
-    years = Counter(int(y) for y in _YEAR.findall(text))
-    year = max(years, key=lambda y: (years[y], y)) if years else None
-    month_days = [(int(m), int(d)) for m, d in _MONTH_DAY.findall(text)]
-    months = Counter(m for m, _ in month_days)
-    month = max(months, key=lambda m: (months[m], m)) if months else None
-    if year is None:
-        return None, None, month
-    if month is None:
-        return f"{year:04d}", year, None
-    day = max(d for m, d in month_days if m == month)
-    return f"{year:04d}-{month:02d}-{day:02d}", year, month
-
-
-def parse_iso_date(value: object) -> tuple[str | None, int | None, int | None]:
-    """Parse a catalog or CMS date (``2024-11-22``, ``2024-11``, ``2024``, or a TOML date)."""
-    if value is None:
-        return None, None, None
-    match = _ISO.match(str(value).strip()[:10])
-    if not match:
-        return None, None, None
-    year = int(match.group(1))
-    month = int(match.group(2)) if match.group(2) else None
-    day = int(match.group(3)) if match.group(3) else None
-    if month is not None and not 1 <= month <= 12 or day is not None and not 1 <= day <= 31:
-        return None, None, None
-    iso = f"{year:04d}" + (f"-{month:02d}" if month else "") + (f"-{day:02d}" if day and month else "")
-    return iso, year, month
+from search.ingest.dates import page_date, parse_iso_date  # noqa: E402,F401

@@ -26,6 +26,8 @@ import rjieba
 
 from search.ingest.bylines import is_byline_line, is_opener, split_trailing_byline
 from search.ingest.chinese import to_simplified
+from search.ingest.credits import parse_credit
+from search.ingest.furniture import is_furniture
 
 # Characters that end a sentence (a line ending in one of them may end a paragraph).
 SENTENCE_END = "。！？!?；;…」』”’）)】》"
@@ -54,6 +56,7 @@ class Paragraph:
     gap_before: int = 0  # blank lines before it on the page
     wrapped: bool = False  # joined from several column lines
     last_line: str = ""  # the last physical line joined into it
+    emphasis: bool = False  # a whole line in markdown bold (**小标题**): a marked head, never joined
 
 
 _BOMS = (
@@ -260,6 +263,7 @@ def read_page(path: Path) -> Page:
 # --- layout: lines -> paragraphs ------------------------------------------------------------------
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*$")
+_MD_BOLD_LINE = re.compile(r"^\*\*\s*([^*]{1,60}?)\s*\*\*$")
 # Stray spaces between digits and CJK characters ("11 月 22 日", "总投资额为 17.4 亿元") are scan noise.
 _DIGIT_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000\t]+(?=\d)|(?<=\d)[ \u3000\t]+(?=[\u3400-\u9fff])")
 _ROLE_AT_END = re.compile(r"(?:记者|通讯员|实习生)\s*$")
@@ -328,9 +332,23 @@ def _is_full(line: str, column: float) -> bool:
     return column - 7 <= width <= column + 3
 
 
+# Marks that begin a unit of their own: bold, bracketed heads (【简讯】, 【标题】正文), bullets (■), an
+# editor's note, a subtitle's dash.
+_UNIT_MARK = re.compile(r"^(?:\*\*|【|[■□●◆▲★☆◎⊙]|编者按|编者的话|——)")
+
+
 def _starts_new_unit(line: str) -> bool:
-    """Lines that always begin a paragraph: openers, bylines, list items, markdown headings."""
-    return bool(line.startswith("#") or is_opener(line) or is_byline_line(line) or re.match(r"^\d{1,2}[.、．]", line))
+    """Lines that always begin a paragraph: openers, bylines, list items, markdown headings, marked
+    heads and page furniture (headers, editor lines, page numbers)."""
+    return bool(
+        line.startswith("#")
+        or _UNIT_MARK.match(line)
+        or is_opener(line)
+        or is_byline_line(line)
+        or re.match(r"^\d{1,2}[.、．](?!\d)", line)
+        or is_furniture(line)
+        or parse_credit(line) is not None
+    )
 
 
 def _lines_to_blocks(text: str) -> list[tuple[int, list[str]]]:
@@ -363,9 +381,10 @@ def paragraphs(text: str) -> list[Paragraph]:
     previous_column: float | None = None
     # Between articles (page start, after a byline) stand headline blocks, whose lines are never joined.
     between_articles = True
-    for gap, lines in blocks:
+    for block_index, (gap, lines) in enumerate(blocks):
         first = True
         block_has_text = any(not is_headline_like(line) for line in lines)
+        headline_block = not block_has_text and _is_headline_block(lines, blocks[block_index + 1][1] if block_index + 1 < len(blocks) else [])
         for line in lines:
             line_index += 1
             column = previous_column
@@ -375,7 +394,13 @@ def paragraphs(text: str) -> list[Paragraph]:
                 result.append(Paragraph(text=heading.group(2), heading_level=len(heading.group(1)), gap_before=gap if first else 0))
                 first = False
                 continue
-            if result and _continues(result[-1], line, column, same_block=not first, between_articles=between_articles and not block_has_text):
+            bold = _MD_BOLD_LINE.match(line)
+            if bold:
+                result.append(Paragraph(text=bold.group(1), gap_before=gap if first else 0, last_line=line, emphasis=True))
+                first = False
+                continue
+            apart = (between_articles or headline_block) and not block_has_text
+            if result and _continues(result[-1], line, column, same_block=not first, between_articles=apart):
                 previous = result[-1]
                 previous.text = _join(previous.text, line)
                 previous.wrapped = True
@@ -383,13 +408,28 @@ def paragraphs(text: str) -> list[Paragraph]:
             else:
                 result.append(Paragraph(text=line, gap_before=gap if first else 0, last_line=line))
             if is_byline_line(line):
-                between_articles = True
-            elif is_opener(line) or not is_headline_like(line):
+                # A byline under a headline opens its article: what follows is its text, not headlines.
+                under_headline = len(result) >= 2 and is_headline_like(result[-2].text) and not is_byline_line(result[-2].text)
+                between_articles = not under_headline
+            elif (is_opener(line) or not is_headline_like(line)) and not is_furniture(line):
                 between_articles = False
             first = False
     for paragraph in result:
         paragraph.text = _SPACES.sub(" ", _DIGIT_SPACE.sub("", paragraph.text))
     return [p for p in result if p.text]
+
+
+def _is_headline_block(lines: list[str], next_lines: list[str]) -> bool:
+    """Two or three unpunctuated lines standing between blank lines are a headline block (kicker,
+    title, subtitle), never one wrapped paragraph, unless the next block runs on from the last of
+    them in the middle of a word (a headline hard-wrapped across a column break)."""
+    if not 2 <= len(lines) <= 3 or any(is_opener(line) or is_byline_line(line) for line in lines):
+        return False
+    if any(line[-1] in _OPENING or line.count("“") != line.count("”") or _unclosed_bracket(line) for line in lines):
+        return False  # a line that leaves a quote or bracket open runs on: text, not a headline
+    if next_lines and (_word_spans_break(lines[-1], next_lines[0]) or next_lines[0][0] in _RUNS_ON):
+        return False
+    return True
 
 
 def _join(left: str, right: str) -> str:
@@ -401,7 +441,11 @@ def _join(left: str, right: str) -> str:
 
 def _continues(previous: Paragraph, line: str, column: float | None, same_block: bool, between_articles: bool = False) -> bool:
     """Does ``line`` continue ``previous`` (a wrapped line, or a sentence cut by a blank line)?"""
-    if previous.heading_level or _starts_new_unit(line):
+    if previous.heading_level or previous.emphasis:
+        return False
+    if column is not None and same_block and _cut_inside(previous, line, column):
+        return True  # "……。图/本" + "报记者 陈明", "（实习生 赵丽" + "记者 王鸿）": the column broke a unit
+    if _starts_new_unit(line):
         return False
     if is_opener(previous.text) and _unclosed_bracket(previous.text):
         return True  # "本报讯(记者 郭涛" / "通讯员 李晓娟)近日…": the bracketed byline goes on
@@ -412,16 +456,27 @@ def _continues(previous: Paragraph, line: str, column: float | None, same_block:
     if column is not None:
         # Column-wrapped page: the previous paragraph's last physical line must have been full.
         tail = previous.last_line or previous.text
-        if last_line_end in SENTENCE_END and not same_block:
+        quote_mid_sentence = previous.wrapped and last_line_end in "”’」』" and previous.text[-2:-1] not in "。！？!?…"
+        if last_line_end in SENTENCE_END and not same_block and not quote_mid_sentence:
             return False
         if not _is_full(tail, column):
-            # A short line ends its paragraph, unless it stops inside a word (出|征).
-            return last_line_end not in SENTENCE_END and _word_spans_break(previous.text, line)
+            # A short line ends its paragraph, unless it stops inside a word (出|征) or before a number
+            # the column could not break (…收市跌 / 0.56%。).
+            if last_line_end in SENTENCE_END:
+                return False
+            if last_line_end in "，,、" and same_block:
+                return True  # a line that stops at a comma stops mid-sentence
+            return _word_spans_break(previous.text, line) or (same_block and _run_did_not_fit(tail, line, column))
         if same_block:
             return not (between_articles and is_headline_like(previous.text) and is_headline_like(line))
         # Across a blank line: running text cut mid-sentence, not a lone headline line (which has
         # no clause punctuation, often two phrases split by a space, and is followed by another).
-        return previous.wrapped or not is_headline_like(previous.text) or (" " not in previous.text and any(ch in CLAUSE_PUNCT + "、" for ch in line))
+        if previous.wrapped or not is_headline_like(previous.text):
+            return True
+        # A lone unpunctuated line before a blank: text cut mid-sentence only if the cut splits a word
+        # or the next line runs on (的, 和…); a headline or a caption's title is followed by a new start.
+        runs_on = _word_spans_break(previous.text, line) or line[:1] in _RUNS_ON
+        return " " not in previous.text and any(ch in CLAUSE_PUNCT + "、" for ch in line) and runs_on
     if same_block:
         return False
     # Unwrapped page: a long paragraph cut mid-sentence by a blank line continues.
@@ -434,6 +489,27 @@ def _continues(previous: Paragraph, line: str, column: float | None, same_block:
     if len(line) < 20 and is_headline_like(line):
         return False  # a caption or section head follows the broken paragraph
     return True
+
+
+_OPENING = set("“‘（(《「『【〔")
+_RUNS_ON = set("的了着和与及并或而且是在为对从向把被给等地得之、，,。；;：:）)”’")
+
+
+def _cut_inside(previous: Paragraph, line: str, column: float) -> bool:
+    """Did a full column line break inside a word or a bracket that the next line finishes?"""
+    tail = previous.last_line or previous.text
+    if not _is_full(tail, column) or tail[-1:] in SENTENCE_END:
+        return False
+    if _unclosed_bracket(tail) and re.search(r"[）)]", line[:24]):
+        return True
+    return _word_spans_break(tail, line) and not line.startswith(("#", "**", "【"))
+
+
+def _run_did_not_fit(tail: str, line: str, column: float) -> bool:
+    """Does ``line`` open with a number or Latin word that did not fit at the end of ``tail``
+    (``……收市跌`` / ``0.56%。``): a column that cannot break inside a number ends its line early."""
+    run = re.match(r"[A-Za-z0-9.%％‰]+", line)
+    return bool(run) and not tail[-1:].isascii() and display_width(tail) + display_width(run.group(0)) > column
 
 
 def _word_spans_break(left: str, right: str) -> bool:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from search.ingest.extract import extract_articles, lead_of
-from search.ingest.metadata import describe, page_date, parse_iso_date
+from search.ingest.dates import iso, page_date, parse_iso_date
+from search.ingest.extract import ExtractedPage, extract_page, lead_of
+from search.ingest.metadata import describe
 from search.model import KINDS, Article
 from search.ingest.pages import CLAUSE_PUNCT, Page, long_line_problem, normalise_newlines, read_page
 
@@ -95,7 +96,7 @@ def _apply_catalog(article: Article, entry: dict[str, Any] | None) -> None:
         return
     if "date" in entry:
         article.date, article.year, article.month = parse_iso_date(entry["date"])
-    for key in ("section", "paper", "page"):
+    for key in ("section", "paper", "page", "credit"):
         if entry.get(key) is not None:
             setattr(article, key, str(entry[key]))
 
@@ -109,20 +110,40 @@ def add_metadata(article: Article) -> None:
     article.keywords = article.keywords or found["keywords"]
 
 
+def page_dates(extracted: ExtractedPage) -> list[tuple[str | None, int | None, int | None]]:
+    """Each article's (date, year, month): the page header's date wins over datelines, a dateline's
+    month and day over the rest of the page's text, and the year is never invented (see
+    :mod:`search.ingest.dates`)."""
+    header = extracted.header
+    text = "\n".join(f"{a.kicker}\n{a.title}\n{a.subtitle}\n{a.body}" for a in extracted.articles)
+    inferred = page_date(text)  # the page's own words: the header's date is not counted twice
+    year = header.year if header.year is not None else inferred[1]
+    dates = []
+    for month, day in extracted.datelines:
+        if header.month is not None:
+            dates.append((iso(year, header.month, header.day), year, header.month))
+        elif month is not None:
+            dates.append((iso(year, month, day), year, month))
+        else:
+            dates.append(inferred)
+    return dates
+
+
 def articles_from_page(page: Page, catalog_entry: dict[str, Any] | None = None, metadata: bool = True) -> list[Article]:
     """Extract a decoded page's articles with their metadata (the page's date is shared).
 
     ``metadata=False`` leaves the inferred lists (places, people, orgs, keywords) to a later
     :func:`add_metadata` call: full builds run that, the costly part, in their writer processes.
+    What the page header says (paper, page, section, date) is already on the articles; the
+    catalog entry, when there is one, wins over it.
     """
-    articles = extract_articles(page)
-    date, year, month = page_date(page.text)
-    for article in articles:
+    extracted = extract_page(page)
+    for article, (date, year, month) in zip(extracted.articles, page_dates(extracted)):
         article.date, article.year, article.month = date, year, month
         if metadata:
             add_metadata(article)
         _apply_catalog(article, catalog_entry)
-    return articles
+    return extracted.articles
 
 
 # A structured export may carry lone surrogates as JSON escapes ("\\ud800"), which page decoding
@@ -180,6 +201,7 @@ def article_from_record(record: dict[str, Any], source: str, position: int, meta
         section=_text(record["section"]) or None if record.get("section") else None,
         paper=_text(record["paper"]) or None if record.get("paper") else None,
         page=_text(record["page"]) or None if record.get("page") else None,
+        credit=_text(record["credit"]) or None if record.get("credit") else None,
         chars=len(body),
     )
     if metadata:

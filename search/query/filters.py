@@ -18,7 +18,7 @@ from search.analysis import normalize
 from search.model import KINDS
 
 #: Facet names, in the order results list them.
-FACETS = ("place", "reporter", "year", "month", "kind", "source", "section", "person", "org")
+FACETS = ("place", "reporter", "year", "month", "kind", "source", "section", "person", "org", "paper", "page", "credit")
 #: Facets whose articles may hold several values (a filter on them matches any).
 MULTI_VALUED = ("place", "reporter", "person", "org")
 RANGE_FILTERS = ("from", "to")

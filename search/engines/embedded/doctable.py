@@ -37,7 +37,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from search.analysis import normalize
-from search.engines.embedded.schema import FACET_COLUMN, FULLTEXT_SEPARATOR, document_to_article, facet_row, headline_text
+from search.engines.embedded.schema import FACET_COLUMN, FULLTEXT_SEPARATOR, document_to_article, facet_row, headline_text, indexed_body
 from search.query.filters import FACETS, MULTI_VALUED
 
 # -- facets ----------------------------------------------------------------------------------------
@@ -308,7 +308,8 @@ def _build(searcher: Any) -> DocTable:
     facets = {}
     for name in FACETS:
         i = position[name]
-        facets[name] = _facet_column([row[i] for row in rows], multi=name in MULTI_VALUED)
+        # Rows written before a facet existed hold fewer values: theirs is unknown (None).
+        facets[name] = _facet_column([row[i] if i < len(row) else None for row in rows], multi=name in MULTI_VALUED)
     spans = {date: _date_span(date) for date in {row[position["date"]] for row in rows}}
     dates = np.array([spans[row[position["date"]]] for row in rows], dtype=np.int32).reshape(-1, 2)
     heads = np.concatenate([segment.heads for segment in segments]) if segments else np.zeros(0, dtype=np.int64)
@@ -415,7 +416,7 @@ def _patch(leaf: Any, text: bytes, offsets: list[int], rows: list[Any], missing:
     for local in missing:
         article = document_to_article(leaf.stored_fields(local))
         if offsets[local + 1] == offsets[local]:
-            values[local] = normalize(headline_text(article)).encode() + FULLTEXT_SEPARATOR + normalize(article.body).encode()
+            values[local] = normalize(headline_text(article)).encode() + FULLTEXT_SEPARATOR + normalize(indexed_body(article)).encode()
         if not rows[local]:
             rows[local] = facet_row(article)
     new_offsets = [0]

@@ -16,6 +16,9 @@ Fields, and why each is stored the way it is:
   per term and ~10 µs per posting in Python), while a substring scan of 5,000 articles' text costs a
   few milliseconds per query and is exact (no bigram false positives to confirm).
 - ``place`` / ``reporter`` / ``byline`` / ``person`` / ``org``: exact names for ``place:``/``reporter:``.
+- The source of a reprint (``credit``, 据新华社 -> 新华社) is indexed as a last line of the body
+  (:func:`indexed_body`), so a plain search for the source finds its reprints; the stored body is
+  the article's own text.
 - ``facets``: a column with each document's facet values, read in one pass per searcher for
   filtering and facet counting (no stored-field unpickling per hit).
 - Every Article field is stored under its own name so :func:`document_to_article` is a plain copy.
@@ -34,16 +37,16 @@ from whoosh import columns, fields
 from whoosh.system import pack_uint
 from search.analysis import normalize, word_counts, word_positions
 from search.engines.embedded.tokenizer import word_analyzer
-from search.model import Article
+from search.model import Article, indexed_body
 
 # Article fields stored as they are (names are the DESIGN §5 JSON names).
 _STORED_ONLY = (
     "position", "lead", "kicker", "subtitle", "reporters", "correspondents", "photographers", "places",
-    "people", "orgs", "keywords", "date", "year", "month", "section", "paper", "page", "chars",
+    "people", "orgs", "keywords", "date", "year", "month", "section", "paper", "page", "credit", "chars",
 )  # fmt: skip
 
 # Order of the values in the ``facets`` column (see :func:`facet_row`).
-FACET_COLUMN = ("source", "kind", "section", "year", "month", "date", "place", "reporter", "person", "org")
+FACET_COLUMN = ("source", "kind", "section", "year", "month", "date", "place", "reporter", "person", "org", "paper", "page", "credit")
 
 
 # Separates headline and body in the ``fulltext`` column (never inside a query needle).
@@ -123,6 +126,9 @@ def facet_row(article: Article) -> tuple[Any, ...]:
         tuple(article.reporters),
         tuple(article.people),
         tuple(article.orgs),
+        article.paper,
+        article.page,
+        article.credit,
     )
 
 
@@ -134,7 +140,7 @@ def article_to_document(article: Article) -> dict[str, Any]:
     """Keyword arguments for ``writer.add_document``: pre-analysed texts plus stored values."""
     headline = headline_text(article)
     head_norm = normalize(headline)
-    body_norm = normalize(article.body)
+    body_norm = normalize(indexed_body(article))
     doc: dict[str, Any] = {
         "id": article.id,
         "source": article.source,
@@ -187,6 +193,6 @@ def document_to_article(stored: dict[str, Any]) -> Article:
 def text_counts(article: Article) -> Counter[str]:
     """Word counts of an article's headline and body (for keyword-based related articles)."""
     counts: Counter[str] = Counter()
-    for text in (headline_text(article), article.body):
+    for text in (headline_text(article), indexed_body(article)):
         counts.update(word_counts(normalize(text)))
     return counts

@@ -66,6 +66,10 @@ def _row(searcher: Any, docnum: int, score: float, pattern: re.Pattern[str] | No
         "score": round(float(score), 4),
         "snippet": make_snippet(stored.get("body") or stored.get("lead") or "", pattern),
         "lead": stored.get("lead") or "",
+        "paper": stored.get("paper"),
+        "page": stored.get("page"),
+        "section": stored.get("section"),
+        "credit": stored.get("credit"),
     }
 
 

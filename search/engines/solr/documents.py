@@ -6,7 +6,8 @@ What each field holds, and why:
   by :func:`search.analysis.tokenize` and joined by spaces (Solr's whitespace tokenizer takes them as
   they are). Punctuation in the headline becomes a placeholder token, so a phrase never matches
   across a comma — as in the embedded engine, whose positions count punctuation.
-- ``head_cjk`` / ``body_cjk``: the normalised text; Solr cuts it into characters and bigrams.
+- ``head_cjk`` / ``body_cjk``: the normalised text; Solr cuts it into characters and bigrams. The body
+  fields hold the credit of a reprint as a last line (:func:`search.model.indexed_body`).
 - ``byline``, ``place``: normalised names for ``reporter:`` and ``place:``.
 - ``f_<facet>`` / ``n_<facet>`` / ``fs_<facet>``: each facet's values as written (counted),
   normalised (filtered) and both (listing the written forms of a selected value). The facet names
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from search.analysis import normalize, tokenize, word_list
-from search.model import Article
+from search.model import Article, indexed_body
 from search.query.filters import FACETS, QueryError, parse_date
 
 ARTICLE, FILE, META = "article", "file", "meta"
@@ -81,7 +82,7 @@ def _names(values: Iterable[str]) -> list[str]:
 def article_to_document(article: Article) -> dict[str, Any]:
     """The Solr document of one article."""
     head_norm = normalize(headline_text(article))
-    body_norm = normalize(article.body)
+    body_norm = normalize(indexed_body(article))  # a reprint's source is searchable, as in the embedded engine
     doc: dict[str, Any] = {
         "id": article.id,
         "doc_type": ARTICLE,

@@ -53,6 +53,10 @@ def result_row(article: Article, score: float, pattern: Any) -> dict[str, Any]:
         "score": round(float(score), 4),
         "snippet": make_snippet(article.body or article.lead or "", pattern),
         "lead": article.lead or "",
+        "paper": article.paper,
+        "page": article.page,
+        "section": article.section,
+        "credit": article.credit,
     }
 
 
