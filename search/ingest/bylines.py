@@ -80,6 +80,8 @@ def parse_byline(text: str) -> Byline | None:
     >>> parse_byline("记者从2月12日召开的会议上获悉") is None
     True
     """
+    if len(text) > 120:  # far too long for a byline: not converted (a long paragraph is judged in O(1))
+        return None
     text = to_simplified(text.strip())  # names are kept simplified: one spelling per person in facets
     if not text or len(text) > 60:
         return None

@@ -259,11 +259,27 @@ def read_page(path: Path) -> Page:
 
 # --- layout: lines -> paragraphs ------------------------------------------------------------------
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*$")
+_MD_HEADING = re.compile(r"#{1,6}")  # a markdown heading's marks (their text is cut in _md_heading)
 # Stray spaces between digits and CJK characters ("11 月 22 日", "总投资额为 17.4 亿元") are scan noise.
 _DIGIT_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000\t]+(?=\d)|(?<=\d)[ \u3000\t]+(?=[\u3400-\u9fff])")
 _ROLE_AT_END = re.compile(r"(?:记者|通讯员|实习生)\s*$")
 _SPACES = re.compile(r"[ \u3000\t\u00a0]+")
+
+
+def _md_heading(line: str) -> tuple[int, str] | None:
+    """``(level, text)`` of a markdown heading line (``## 标题 ##`` -> ``(2, "标题")``), else None.
+
+    String methods instead of one regex: ``^(#{1,6})\\s*(.*?)\\s*#*$`` retried its lazy group at every
+    character of a long run of spaces, which made a long heading line quadratic.
+
+    >>> _md_heading("## 开门红 ##"), _md_heading("正文")
+    ((2, '开门红'), None)
+    """
+    marks = _MD_HEADING.match(line)
+    if marks is None:
+        return None
+    text = line[marks.end():].lstrip().rstrip("#").rstrip()
+    return len(marks.group()), text
 
 
 def display_width(text: str) -> int:
@@ -370,9 +386,9 @@ def paragraphs(text: str) -> list[Paragraph]:
             line_index += 1
             column = previous_column
             previous_column = columns[line_index] if wrapped_page else None
-            heading = _MD_HEADING.match(line)
-            if heading and line.startswith("#"):
-                result.append(Paragraph(text=heading.group(2), heading_level=len(heading.group(1)), gap_before=gap if first else 0))
+            heading = _md_heading(line)
+            if heading is not None:
+                result.append(Paragraph(text=heading[1], heading_level=heading[0], gap_before=gap if first else 0))
                 first = False
                 continue
             if result and _continues(result[-1], line, column, same_block=not first, between_articles=between_articles and not block_has_text):

@@ -1,0 +1,63 @@
+"""Issue 12, finding 1: no input can stall an index run.
+
+* The page of the finding — one line of 1.2 million characters, no sentence end — went through
+  ``lead_of``'s ``[^。！？!?]*[。！？!?]+`` retried from every character: more than ten minutes of
+  CPU, holding the build lock. It is indexed through the real CLI here, with a hard 60 s bound.
+* Every step that sees page or query text runs on long runs of each character class (the shapes of
+  ``bench/fuzz_text.py``, at one size), each in a process killed at a bound far above what a linear
+  step needs; ``python -m bench.fuzz_text`` measures the growth over sizes up to 1.2 M characters.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.fuzz_text import SHAPES, STEPS, timed, warm_up
+from tests.attack_helpers import SEED_PAGES, newsearch
+
+PATHOLOGICAL = "超长行" * 400_000  # the page of finding 1: 1,200,000 characters, no line break, no sentence end
+FUZZ_CHARS = 120_000
+STEP_BOUND = 30.0  # seconds; the quadratic steps of finding 1 needed minutes to hours at this size, linear ones need seconds
+
+
+def copy_seed_pages(seeds: Path) -> None:
+    seeds.mkdir(parents=True, exist_ok=True)
+    for page in SEED_PAGES:
+        (seeds / page.name).write_bytes(page.read_bytes())
+
+
+def test_the_megabyte_line_without_punctuation_is_indexed_in_bounded_time(tmp_path):
+    seeds, index = tmp_path / "seeds", tmp_path / "index"
+    copy_seed_pages(seeds)
+    (seeds / "999_long_line.txt").write_text(PATHOLOGICAL, encoding="utf-8")
+    started = time.monotonic()
+    result = newsearch("index", "--seeds", str(seeds), "--index", str(index), timeout=60)
+    seconds = time.monotonic() - started
+    print(f"\nthe 1,200,000-character page and the five seed pages indexed in {seconds:.1f} s")
+    assert result.returncode == 0, result.stderr
+    assert "added 6" in result.stdout and "999_long_line.txt" in result.stdout
+    assert "line 1 is 1,200,000 characters long" in result.stdout
+    search = newsearch("search", "长行超", "--index", str(index), "--format", "json", timeout=60)
+    data = json.loads(search.stdout)
+    assert data["total"] == 1 and data["results"][0]["source"] == "999_long_line.txt"
+    assert len(data["results"][0]["snippet"]) < 2000  # a preview, not the megabyte
+
+
+@pytest.fixture(scope="module")
+def warmed() -> None:
+    warm_up()  # dictionaries loaded once, before the measurements fork
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_text_step_is_linear_on_long_runs_of_each_character_class(warmed, shape):
+    text = SHAPES[shape](FUZZ_CHARS)
+    slow = {}
+    for step in STEPS:
+        seconds = timed(step, text, STEP_BOUND)
+        if seconds == float("inf"):
+            slow[step] = f"> {STEP_BOUND:g} s"
+    assert slow == {}, f"{shape} ({len(text):,} characters): {slow}"
