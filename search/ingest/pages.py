@@ -31,7 +31,9 @@ from search.ingest.chinese import to_simplified
 SENTENCE_END = "。！？!?；;…」』”’）)】》"
 # Punctuation that only occurs in running text (its absence marks headline-like lines).
 CLAUSE_PUNCT = "，,。；;！!？?：:"
-MAX_PAGE_BYTES = 20 * 1024 * 1024
+# A page file (.txt, .md) is decoded and cut in memory: one larger than this is refused by name, never
+# cut short (stated in the README). A newspaper page is tens of kilobytes; .jsonl exports have no limit.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -243,18 +245,17 @@ def binary_share(text: str) -> float:
     return bad / len(sample)
 
 
-def read_page(path: Path) -> Page:
-    """Read one seed file into a :class:`Page`; undecodable bytes are reported, never fatal."""
-    data = path.read_bytes()
-    problems: list[str] = []
-    if len(data) > MAX_PAGE_BYTES:
-        problems.append(f"file is {len(data) // 1024 // 1024} MB; only the first {MAX_PAGE_BYTES // 1024 // 1024} MB read")
-        data = data[:MAX_PAGE_BYTES]
-    text, encoding, decode_problems = decode_bytes(data)
-    problems.extend(decode_problems)
+def page_from_bytes(source: str, data: bytes) -> Page:
+    """Decode a seed file's bytes into a :class:`Page`; undecodable bytes are reported, never fatal."""
+    text, encoding, problems = decode_bytes(data)
     share = binary_share(text)  # before normalising, which drops control characters
     text = normalise_newlines(text).lstrip("\ufeff")
-    return Page(source=path.name, text=text, encoding=encoding, problems=problems, binary_share=share)
+    return Page(source=source, text=text, encoding=encoding, problems=problems, binary_share=share)
+
+
+def read_page(path: Path) -> Page:
+    """Read one seed file into a :class:`Page` (see :func:`page_from_bytes`)."""
+    return page_from_bytes(path.name, Path(path).read_bytes())
 
 
 # --- layout: lines -> paragraphs ------------------------------------------------------------------
