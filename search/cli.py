@@ -255,6 +255,8 @@ def render_report(report: BuildReport) -> list[str]:
     lines = []
     if report.full and report.full_reason:
         lines.append(f"full rebuild ({report.full_reason})")
+    if len(report.damaged) > 3:
+        lines += [f"damaged: {problem}" for problem in report.damaged]
     if report.added:
         lines.append(f"added {len(report.added)}: {_names([printable_name(name) for name in report.added])}")
     if report.updated:
@@ -265,7 +267,8 @@ def render_report(report: BuildReport) -> list[str]:
     if report.removed:
         lines.append(f"removed {len(report.removed)}: {_names([printable_name(name) for name in report.removed])}")
     for name, reason in sorted(report.skipped.items()):
-        lines.append(f"skipped {printable_name(name)}: {reason}")
+        verb = "refused" if name in report.refused else "skipped"
+        lines.append(f"{verb} {printable_name(name)}: {reason}")
     for name, problems in sorted(report.problems.items()):
         if name in report.skipped:
             continue
@@ -292,19 +295,31 @@ def main() -> None:
     """
 
 
+#: Exit status of ``newsearch index`` when the index was written but a seed file was refused (too large).
+EXIT_REFUSED = 3
+
+
 @main.command("index")
 @_seeds_option
 @_index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of only new/changed/deleted files.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, envvar="NEWSEARCH_JOBS", show_envvar=True,
               help="Processes for a full build (default: one per core).")
+@click.option("--file-timeout", type=click.FloatRange(0), default=None, envvar="NEWSEARCH_FILE_TIMEOUT", show_envvar=True,
+              metavar="SECONDS", help="Time one page (or one .jsonl record) may take to extract before it is skipped "
+              "[default: 30; 0: no limit].")
+@click.option("--follow-symlinks", is_flag=True, help="Also index symbolic links that point outside the seeds directory.")
+@click.option("--verify", is_flag=True, help="Hash every index file first (finds damage that kept sizes and dates).")
 @_user_errors
-def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None) -> None:
+def index_command(
+    seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None, file_timeout: float | None, follow_symlinks: bool, verify: bool
+) -> None:
     """Bring the index up to date with the seed files.
 
     Only new and changed files are extracted and deleted files' articles removed; searches keep
-    working meanwhile. A full build (the first, --full, or after an analysis upgrade) uses every
-    core. Exit status is 0 unless the index could not be written.
+    working meanwhile. A full build (the first, --full, after an analysis upgrade, or when the
+    index's files no longer match their checksums) uses every core. Exit status is 0, 1 if the
+    index could not be written, 3 if a seed file was refused for its size.
 
     \b
     Example:
@@ -316,13 +331,17 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
     _check_index_target(index_dir, seeds_dir)
     stderr = click.get_text_stream("stderr")
     say = functools.partial(click.echo, err=True)
+    options = {"full": full, "on_message": say, "jobs": jobs, "file_timeout": file_timeout,
+               "follow_symlinks": follow_symlinks, "verify": verify}  # fmt: skip
     if stderr.isatty():
         with TerminalProgress() as bar:
-            report = rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say, jobs=jobs)
+            report = rebuild(seeds_dir, index_dir, progress=bar, **options)
     else:
-        report = rebuild(seeds_dir, index_dir, full=full, on_message=say, jobs=jobs)
+        report = rebuild(seeds_dir, index_dir, **options)
     for line in render_report(report):
         click.echo(line)
+    if report.refused:
+        sys.exit(EXIT_REFUSED)
 
 
 @main.command("search")

@@ -6,6 +6,8 @@
 * Every step that sees page or query text runs on long runs of each character class (the shapes of
   ``bench/fuzz_text.py``, at one size), each in a process killed at a bound far above what a linear
   step needs; ``python -m bench.fuzz_text`` measures the growth over sizes up to 1.2 M characters.
+* A file whose extraction runs past the time budget is stopped and skipped by name, its neighbours
+  indexed; a .jsonl record past it costs only its line.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bench.fuzz_text import SHAPES, STEPS, timed, warm_up
+from search.api import Archive, rebuild
 from tests.attack_helpers import SEED_PAGES, newsearch
 
 PATHOLOGICAL = "超长行" * 400_000  # the page of finding 1: 1,200,000 characters, no line break, no sentence end
@@ -61,3 +64,42 @@ def test_every_text_step_is_linear_on_long_runs_of_each_character_class(warmed, 
         if seconds == float("inf"):
             slow[step] = f"> {STEP_BOUND:g} s"
     assert slow == {}, f"{shape} ({len(text):,} characters): {slow}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The time budget
+
+
+def slow_page(lines: int = 120_000) -> str:
+    """A page that is slow but linear to cut: many very short lines (each judged against its
+    neighbours), about 2 s per 100,000 lines on an idle core."""
+    return "超长\n" * lines
+
+
+def test_a_page_past_the_time_budget_is_skipped_by_name_and_its_neighbours_indexed(tmp_path):
+    seeds, index = tmp_path / "seeds", tmp_path / "index"
+    copy_seed_pages(seeds)
+    (seeds / "002a_slow.txt").write_text(slow_page(), encoding="utf-8")
+    result = newsearch("index", "--seeds", str(seeds), "--index", str(index), "--file-timeout", "0.5", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "skipped 002a_slow.txt: extraction took longer than 0.5 s; stopped and skipped" in result.stdout
+    assert "added 5" in result.stdout  # every neighbour, before and after it in name order
+    with Archive.open(index) as archive:
+        assert {article.source for article in archive.export()} == {page.name for page in SEED_PAGES}
+    # The next run does not spend the budget on it again while it is unchanged, and still names it.
+    again = newsearch("index", "--seeds", str(seeds), "--index", str(index), "--file-timeout", "0.5", timeout=120)
+    assert "skipped 002a_slow.txt: extraction took longer" in again.stdout and "5 unchanged" in again.stdout
+
+
+def test_a_jsonl_record_past_the_budget_costs_only_its_line(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    records = [{"id": f"r{n}", "title": f"第{n}篇", "body": f"高新区第{n}篇稿件。"} for n in range(1, 6)]
+    # Line 3: a record that takes far longer than the others to parse (500,000 keys, 7 MB on one line).
+    records[2].update({f"k{n}": 0 for n in range(500_000)})
+    (seeds / "cms.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    report = rebuild(seeds, tmp_path / "index", file_timeout=0.2)
+    assert report.articles_total == 4
+    assert any(problem.startswith("line 3: extraction of this record took longer than the time budget") for problem in report.problems["cms.jsonl"])
+    with Archive.open(tmp_path / "index") as archive:
+        assert sorted(article.id for article in archive.export()) == ["r1", "r2", "r4", "r5"]

@@ -1,0 +1,178 @@
+"""Issue 12, finding 12: a full disk.
+
+* a failed incremental run on a full disk left ``MAIN.tmp/*.ctmp`` and empty segments, more with
+  each retry; a full rebuild needed three generations of space. These run on a real small file
+  system (tmpfs, mounted for the test; skipped where this process may not mount).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search.api import Archive
+from search.engines.embedded.indexer import current_generation_dir, read_pointer
+from tests.attack_helpers import SEED_PAGES, assert_one_line_error, newsearch
+from tests.attack_helpers import env as child_env
+
+WORD = "高新区"
+
+
+def build(seeds: Path, index: Path, *args: str) -> subprocess.CompletedProcess:
+    result = newsearch("index", "--seeds", str(seeds), "--index", str(index), *args, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> dict:
+    seeds, index = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    for page in SEED_PAGES:
+        shutil.copy2(page, seeds / page.name)
+    build(seeds, index)
+    with Archive.open(index) as archive:
+        total = archive.search(WORD).total
+        article = archive.search(WORD).results[0].id
+    return {"seeds": seeds, "index": index, "total": total, "article": article, "root": tmp_path}
+
+
+def segment(index: Path) -> Path:
+    gen_dir = current_generation_dir(index)
+    assert gen_dir is not None
+    return max(gen_dir.glob("*.seg"), key=lambda path: path.stat().st_size)
+
+
+def toc(index: Path) -> Path:
+    gen_dir = current_generation_dir(index)
+    assert gen_dir is not None
+    return next(gen_dir.glob("_MAIN_*.toc"))
+
+
+def flip(path: Path, offset: int, count: int) -> None:
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        data = handle.read(count)
+        handle.seek(offset)
+        handle.write(bytes(byte ^ 0xFF for byte in data))
+
+
+def damage(index: Path, kind: str) -> str:
+    """Damage the index the way finding 4 did; return the name of the damaged file."""
+    if kind == "flip-2000-bytes-in-a-segment":
+        path = segment(index)
+        flip(path, path.stat().st_size // 3, 2000)
+    elif kind == "flip-a-byte-in-the-toc":
+        path = toc(index)
+        flip(path, path.stat().st_size // 2, 1)
+    elif kind == "delete-a-segment":
+        path = segment(index)
+        path.unlink()
+    else:
+        path = segment(index)
+        os.truncate(path, path.stat().st_size // 2)
+    return path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 12: a full disk
+
+
+@pytest.fixture()
+def small_disk(tmp_path: Path):
+    """A tmpfs mounted for the test (root only); yields ``mount(size)`` -> the mount point."""
+    mounted: list[Path] = []
+
+    def mount(size: str) -> Path:
+        point = tmp_path / f"fs{len(mounted)}"
+        point.mkdir()
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip() or result.returncode}): disk-full tests need root")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], capture_output=True)
+
+
+def fill(directory: Path, leave: int = 0) -> Path:
+    """Write a ballast file until the file system has ``leave`` bytes free (or none)."""
+    ballast = directory / "ballast.bin"
+    with open(ballast, "wb") as out:
+        try:
+            while shutil.disk_usage(directory).free > leave:
+                out.write(b"\0" * min(1 << 20, max(4096, shutil.disk_usage(directory).free - leave)))
+                out.flush()
+        except OSError:
+            pass
+    return ballast
+
+
+def listing(directory: Path) -> dict[str, int]:
+    return {str(path.relative_to(directory)): path.stat().st_size for path in directory.rglob("*") if path.is_file()}
+
+
+def new_page(seeds: Path, number: int = 0) -> None:
+    text = (SEED_PAGES[0].read_text(encoding="utf-8") + f"\n\n本报讯(记者 王小明) 第{number}号新稿件。\n") * 8
+    (seeds / f"900_new_{number}.txt").write_text(text, encoding="utf-8")
+
+
+def test_a_run_that_cannot_fit_fails_before_writing_anything(site, small_disk):
+    disk = small_disk("1m")
+    result = newsearch("index", "--seeds", str(site["seeds"]), "--index", str(disk / "index"))
+    assert_one_line_error(result, "not enough free space", "nothing was written")
+    assert sorted(os.listdir(disk / "index")) == [".build.lock"]
+
+
+def test_a_run_that_fills_the_disk_removes_what_it_wrote_and_keeps_the_index(site, small_disk):
+    disk = small_disk("16m")
+    index = disk / "index"
+    build(site["seeds"], index)
+    new_page(site["seeds"])
+    gen_dir = current_generation_dir(index)
+    assert gen_dir is not None
+    before = listing(gen_dir)
+    # The disk fills up while the run writes: another process takes the space once the writer is open.
+    run = subprocess.Popen([sys.executable, "-m", "search", "index", "--seeds", str(site["seeds"]), "--index", str(index)],
+                           env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.poll() is None and set(os.listdir(gen_dir)) <= set(before) | {"MAIN_WRITELOCK"}:
+        time.sleep(0.005)
+    ballast = fill(disk)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 1, (out, err)
+    assert "Traceback" not in err and "No space left on device" in err
+    assert listing(gen_dir) == before  # no MAIN.tmp/*.ctmp, no empty segments, no journal
+    with Archive.open(index) as archive:
+        assert archive.search(WORD).total == site["total"]
+    retry = newsearch("index", "--seeds", str(site["seeds"]), "--index", str(index))
+    assert retry.returncode == 1 and listing(gen_dir) == before  # each retry leaves nothing either
+    ballast.unlink()
+    assert "added 1: 900_new_0.txt" in build(site["seeds"], index).stdout
+
+
+def test_a_full_rebuild_needs_two_generations_of_space_not_three(tmp_path, small_disk):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    lines = (Path(__file__).parent / "data" / "thucnews-1000.jsonl").read_text(encoding="utf-8").splitlines()
+    (seeds / "cms.jsonl").write_text("\n".join(lines[:100]) + "\n", encoding="utf-8")
+    probe = tmp_path / "probe"
+    build(seeds, probe)
+    generation = sum(path.stat().st_size for path in current_generation_dir(probe).iterdir())  # type: ignore[union-attr]
+    disk = small_disk(str(int(generation * 2.6) + 512 * 1024))  # room for two generations and a half, not three
+    index = disk / "index"
+    build(seeds, index)
+    build(seeds, index, "--full")  # now the current generation and the previous one
+    third = build(seeds, index, "--full")
+    assert "full rebuild (requested)" in third.stdout
+    names = sorted(name for name in os.listdir(index) if name.startswith("gen-"))
+    assert names == ["gen-000002", "gen-000003"] and read_pointer(index)["generation"] == "gen-000003"
+    print(f"\none generation: {generation / 1048576:.1f} MB; three full builds in {int(generation * 2.6 / 1048576) + 0.5:.1f} MB of disk")
