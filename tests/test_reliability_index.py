@@ -1,6 +1,9 @@
-"""Issue 12, finding 12: a full disk.
+"""Issue 12, findings 4 and 12: index integrity and a full disk.
 
-* a failed incremental run on a full disk left ``MAIN.tmp/*.ctmp`` and empty segments, more with
+* 4: damage (2,000 bytes flipped in a ``.seg``, one byte in the TOC, a ``.seg`` deleted or truncated)
+  was invisible: 500 pages, tracebacks or a bare "Aborted!" on the command line, ``newsearch index``
+  saying "unchanged", ``/healthz`` 200.
+* 12: a failed incremental run on a full disk left ``MAIN.tmp/*.ctmp`` and empty segments, more with
   each retry; a full rebuild needed three generations of space. These run on a real small file
   system (tmpfs, mounted for the test; skipped where this process may not mount).
 """
@@ -13,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -20,6 +24,7 @@ from search.api import Archive
 from search.engines.embedded.indexer import current_generation_dir, read_pointer
 from tests.attack_helpers import SEED_PAGES, assert_one_line_error, newsearch
 from tests.attack_helpers import env as child_env
+from web import create_app
 
 WORD = "高新区"
 
@@ -78,6 +83,58 @@ def damage(index: Path, kind: str) -> str:
         path = segment(index)
         os.truncate(path, path.stat().st_size // 2)
     return path.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 4: damage is found, said in one line, and rebuilt from the seeds
+
+
+DAMAGE = ["flip-2000-bytes-in-a-segment", "flip-a-byte-in-the-toc", "delete-a-segment", "truncate-a-segment"]
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_damage_is_found_said_in_one_line_and_rebuilt_from_the_seeds(site, kind):
+    index, seeds = site["index"], site["seeds"]
+    name = damage(index, kind)
+    for args in (("search", WORD), ("show", site["article"]), ("export",), ("stats",)):
+        result = newsearch(*args, "--index", str(index))
+        assert "Aborted!" not in result.stderr
+        assert_one_line_error(result, "is damaged", name, "`newsearch index` rebuilds it")
+    client = create_app({"TESTING": True}, index_dir=index).test_client()
+    for path in ("/", f"/search?q={quote(WORD)}", f"/article/{site['article']}", "/api/search?q=x",
+                 f"/api/article/{site['article']}", "/healthz"):  # fmt: skip
+        response = client.get(path)
+        assert response.status_code == 503, (path, response.status_code)
+        body = response.get_data(as_text=True)
+        assert "Traceback" not in body and ("索引暂不可用" in body or "index damaged" in body or "index_damaged" in body)
+    assert client.get("/api/search?q=x").get_json()["error"] == "index_damaged"
+    check = newsearch("check", "--index", str(index))
+    assert_one_line_error(check, "is damaged", name)
+    rebuilt = build(seeds, index)
+    assert f"full rebuild (index damaged: {name}" in rebuilt.stdout
+    assert "added 5: " + ", ".join(page.name for page in SEED_PAGES) in rebuilt.stdout  # what it was rebuilt from
+    assert "unchanged" not in rebuilt.stdout.replace("0 unchanged", "")
+    with Archive.open(index) as archive:
+        assert archive.search(WORD).total == site["total"]
+    assert client.get("/healthz").status_code == 200  # the same app, without a restart
+    assert newsearch("check", "--index", str(index)).stdout.startswith("index OK: ")
+
+
+def test_damage_that_kept_size_and_mtime_is_found_by_check_and_index_verify(site):
+    index, seeds = site["index"], site["seeds"]
+    path = segment(index)
+    before = path.stat()
+    flip(path, before.st_size // 2, 64)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    check = newsearch("check", "--index", str(index))
+    assert_one_line_error(check, "is damaged", f"{path.name} changed (its sha256 differs", "newsearch index --verify")
+    rebuilt = build(seeds, index, "--verify")
+    assert f"full rebuild (index damaged: {path.name} changed" in rebuilt.stdout
+
+
+def test_an_unchanged_run_on_a_sound_index_stays_incremental(site):
+    again = build(site["seeds"], site["index"])
+    assert "5 unchanged" in again.stdout and "full rebuild" not in again.stdout
 
 
 # ---------------------------------------------------------------------------------------------

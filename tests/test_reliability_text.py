@@ -7,12 +7,16 @@
   ``bench/fuzz_text.py``, at one size), each in a process killed at a bound far above what a linear
   step needs; ``python -m bench.fuzz_text`` measures the growth over sizes up to 1.2 M characters.
 * A file whose extraction runs past the time budget is stopped and skipped by name, its neighbours
-  indexed; a .jsonl record past it costs only its line.
+  indexed; a .jsonl record past it costs only its line; ``newsearch stats`` shows the run holding the
+  lock, its pid and the file it is on.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +25,7 @@ import pytest
 from bench.fuzz_text import SHAPES, STEPS, timed, warm_up
 from search.api import Archive, rebuild
 from tests.attack_helpers import SEED_PAGES, newsearch
+from tests.attack_helpers import env as child_env
 
 PATHOLOGICAL = "超长行" * 400_000  # the page of finding 1: 1,200,000 characters, no line break, no sentence end
 FUZZ_CHARS = 120_000
@@ -103,3 +108,37 @@ def test_a_jsonl_record_past_the_budget_costs_only_its_line(tmp_path):
     assert any(problem.startswith("line 3: extraction of this record took longer than the time budget") for problem in report.problems["cms.jsonl"])
     with Archive.open(tmp_path / "index") as archive:
         assert sorted(article.id for article in archive.export()) == ["r1", "r2", "r4", "r5"]
+
+
+def test_stats_shows_the_run_in_progress_its_pid_and_its_file(tmp_path):
+    seeds, index = tmp_path / "seeds", tmp_path / "index"
+    copy_seed_pages(seeds)
+    assert newsearch("index", "--seeds", str(seeds), "--index", str(index)).returncode == 0
+    (seeds / "900_slow.txt").write_text(slow_page(400_000), encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "search", "index", "--seeds", str(seeds), "--index", str(index), "--file-timeout", "120"],
+        env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        seen = ""
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and run.poll() is None:
+            stats = newsearch("stats", "--index", str(index), "--format", "json", timeout=30)
+            status = json.loads(stats.stdout).get("run") if stats.returncode == 0 else None
+            if status and "900_slow.txt" in (status.get("current") or {}):
+                seen = status["summary"]
+                assert status["pid"] == run.pid
+                text = newsearch("stats", "--index", str(index)).stdout
+                assert f"index run in progress (pid {run.pid}; incremental, reading 0/1, on 900_slow.txt" in text
+                break
+            time.sleep(0.2)
+        assert seen, "stats never showed the run"
+        # A second run waiting for the lock names the holder and what it is doing.
+        waiting = newsearch("index", "--seeds", str(seeds), "--index", str(index), extra_env={"NEWSEARCH_LOCK_TIMEOUT": "1"})
+        assert waiting.returncode == 1 and f"pid {run.pid}, incremental, reading 0/1, on 900_slow.txt" in waiting.stderr
+    finally:
+        run.kill()
+        run.communicate()
+    # Once no run holds the lock, stats says nothing of one.
+    assert "run:" not in newsearch("stats", "--index", str(index)).stdout
+    assert os.path.exists(index / ".build.lock")
