@@ -517,13 +517,11 @@ def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, thread
         click.echo(f"no index in {index_dir}: building it from {seeds_dir} first", err=True)
         for line in render_report(rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
             click.echo(line, err=True)
-    from waitress import serve
-
     from web import create_app
+    from web.server import serve
 
-    app = create_app(index_dir=str(index_dir))
     click.echo(f"Serving {index_dir} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    serve(app, host=host, port=port, threads=threads)
+    serve(lambda: create_app(index_dir=str(index_dir)), host=host, port=port, threads=threads)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,9 +42,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, index_dir: str | Pa
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from web import api, archive, errors, pages, security, templating
+    from web import api, archive, errors, pages, params, security, templating
 
     archive.init_app(app)
+    params.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
+from flask import Flask
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
@@ -22,12 +23,24 @@ from web.labels import FACETS, SORTS, facet_label, sort_label
 MAX_QUERY_CHARS = 200
 MAX_VALUE_CHARS = 100
 MAX_VALUES_PER_FACET = 20
+MAX_FILTER_VALUES = 30  # selected values over all facets together
+MAX_FILTER_CHARS = 400  # characters of all selected values together
 MAX_PAGE = 1000
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
+#: A longer query string is refused (400) before it is parsed; no valid search state comes near it.
+MAX_QUERY_STRING_BYTES = 16 * 1024
+#: Every results page carries its search state in each of its links (each facet value's toggle, each
+#: result, each chip, sort and page link): the bytes of those links are capped, so that no request
+#: can make a response hundreds of times its own size (a 109 KB request once answered 26.8 MB).
+MAX_LINK_BYTES = 256 * 1024
+#: Links on a results page besides two per result: 10 values for each of 9 facets, sort options,
+#: pagination, alternatives, the page's own HTML and JSON links; plus two per selected value.
+FIXED_LINKS = 9 * 10 + 3 + 12 + 6 + 4
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?$")
+_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: "²" and "①" are digits to str.isdigit, not to int()
 
 
 class ParamError(BadRequest):
@@ -157,7 +170,7 @@ def _int_param(args: Mapping[str, str], name: str, default: int, low: int, high:
     raw = raw.strip() if isinstance(raw, str) else ""
     if raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not _NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
         raise ParamError(message.format(low=low, high=high, value=raw[:20]), name)
     return int(raw)
 
@@ -192,19 +205,31 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
     if len(q) > MAX_QUERY_CHARS:
         raise ParamError(f"检索词太长（{len(q)} 字），请控制在 {MAX_QUERY_CHARS} 字以内。", "q")
     filters: dict[str, list[str]] = {}
+    total_values = total_chars = 0
     for name in FACETS:
-        values: list[str] = []
-        for raw in args.getlist(name):
+        raws = args.getlist(name)
+        if len(raws) > 2 * MAX_VALUES_PER_FACET:  # refused before any work per value (linear time)
+            raise ParamError(f"{facet_label(name)}最多同时选择 {MAX_VALUES_PER_FACET} 项。", name)
+        values: dict[str, None] = {}  # ordered and deduplicated in one pass
+        for raw in raws:
+            if len(raw) > 4 * MAX_VALUE_CHARS:
+                raise ParamError(f"{facet_label(name)}的取值太长。", name)
             value = _clean(raw)
             if not value or value in values:
                 continue
             if len(value) > MAX_VALUE_CHARS:
                 raise ParamError(f"{facet_label(name)}的取值太长。", name)
-            values.append(value)
+            values[value] = None
         if len(values) > MAX_VALUES_PER_FACET:
             raise ParamError(f"{facet_label(name)}最多同时选择 {MAX_VALUES_PER_FACET} 项。", name)
+        total_values += len(values)
+        total_chars += sum(map(len, values))
+        if total_values > MAX_FILTER_VALUES or total_chars > MAX_FILTER_CHARS:
+            raise ParamError(
+                f"筛选条件太多：最多同时选择 {MAX_FILTER_VALUES} 项、共 {MAX_FILTER_CHARS} 字，请去掉一些再检索。", name
+            )
         if values:
-            filters[name] = values
+            filters[name] = list(values)
     date_from = parse_date(args["from"], "from") if _clean(args.get("from", "") or "") else ""
     date_to = parse_date(args["to"], "to") if _clean(args.get("to", "") or "") else ""
     if date_from and date_to and _bound(date_from, low=True) > _bound(date_to, low=False):
@@ -214,7 +239,40 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
         raise ParamError(f"未知的排序方式“{sort[:20]}”：可选 relevance（相关度）、newest（最新）、oldest（最早）。", "sort")
     page = _int_param(args, "page", 1, 1, MAX_PAGE, "页码应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
     limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "每页条数应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
-    return SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit)
+    state = SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit)
+    link_bytes = state_link_bytes(state)
+    if link_bytes > MAX_LINK_BYTES:
+        raise ParamError(
+            "检索条件太长：结果页的每个链接都要带上全部条件，请缩短检索词、减少筛选条件或每页条数。",
+            "limit" if limit > DEFAULT_LIMIT else None,
+        )
+    return state
+
+
+def state_link_bytes(state: SearchState) -> int:
+    """About how many bytes the links of ``state``'s results page take (each carries the state):
+    what :data:`MAX_LINK_BYTES` bounds."""
+    query = state.query_string()
+    per_link = len("/api/search?") + len(query) + 4 * query.count("&")  # "&" is "&amp;" in a page
+    selected = sum(len(values) for values in state.filters.values()) + bool(state.date_from) + bool(state.date_to)
+    return per_link * (2 * state.limit + FIXED_LINKS + 2 * selected)
+
+
+#: Routes whose query string is a search state (the others read one parameter, or drop a bad state).
+STATE_ENDPOINTS = ("pages.index", "pages.search", "api.search")
+
+
+def check_request_size() -> None:
+    """Refuse (400) a search whose query string is too long to be one, before anything parses it."""
+    from flask import request
+
+    if request.endpoint in STATE_ENDPOINTS and len(request.query_string) > MAX_QUERY_STRING_BYTES:
+        raise ParamError(f"请求地址太长（{len(request.query_string):,} 字节），最多 {MAX_QUERY_STRING_BYTES:,} 字节。")
+
+
+def init_app(app: Flask) -> None:
+    """Register :func:`check_request_size` before every request."""
+    app.before_request(check_request_size)
 
 
 def parse_state_leniently(args: MultiDict[str, str]) -> SearchState:
