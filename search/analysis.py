@@ -22,9 +22,12 @@ Nothing here knows an engine: the embedded engine wraps :func:`words` in a Whoos
 
 from __future__ import annotations
 
+import contextvars
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -112,21 +115,69 @@ def userdict_entries() -> list[tuple[str, int | None, str | None]]:
 
 _segmenter_lock = threading.Lock()
 
+#: The archive's own dictionary (``seeds/dictionary.toml``: ``(word, tag)`` pairs) in force for the
+#: segmentation done in this context — an index run, or a search on an index built with it. A context
+#: variable, so two archives with different dictionaries can be used side by side (threads, tests).
+_archive_words: contextvars.ContextVar[tuple[tuple[str, str | None], ...]] = contextvars.ContextVar("archive_words", default=())
+_SEGMENTERS_KEPT = 4  # one rjieba instance per dictionary in use (~0.4 s to build, ~20 MB each)
+_segmenters: dict[tuple[tuple[str, str | None], ...], Any] = {}
 
-@lru_cache(maxsize=1)
+
+def _build_segmenter(extra: tuple[tuple[str, str | None], ...]) -> Any:
+    import rjieba
+
+    jieba = rjieba.Jieba()
+    for word, freq, tag in userdict_entries():
+        jieba.add_word(word, freq, tag)
+    for word, tag in extra:
+        jieba.add_word(word, DICTIONARY_WORD_FREQ, tag)
+    return jieba
+
+
+#: Frequency given to the archive's own words: high enough that jieba keeps them whole
+#: (``数智港湾`` stays 数智 / 港湾 only if the newsroom has not listed 数智港).
+DICTIONARY_WORD_FREQ = 2000
+
+
 def segmenter() -> Any:
-    """Our own ``rjieba.Jieba`` with the domain dictionary loaded.
+    """Our own ``rjieba.Jieba`` with the domain dictionary (and the archive's words in force) loaded.
 
     A private instance: other modules may add words to rjieba's default instance, and cuts must not
     depend on what happened to be imported first.
     """
-    import rjieba
-
+    extra = _archive_words.get()
+    jieba = _segmenters.get(extra)
+    if jieba is not None:
+        return jieba
     with _segmenter_lock:
-        jieba = rjieba.Jieba()
-        for word, freq, tag in userdict_entries():
-            jieba.add_word(word, freq, tag)
+        jieba = _segmenters.get(extra)
+        if jieba is None:
+            jieba = _build_segmenter(extra)
+            if len(_segmenters) >= _SEGMENTERS_KEPT:
+                _segmenters.pop(next(k for k in _segmenters if k))  # never the base one
+            _segmenters[extra] = jieba
     return jieba
+
+
+def normalized_words(words: Iterable[tuple[str, str | None]]) -> tuple[tuple[str, str | None], ...]:
+    """Archive words as the segmenter takes them: normalised, deduplicated, sorted."""
+    found = {normalize(word).strip(): tag for word, tag in words if word and normalize(word).strip()}
+    return tuple(sorted(found.items()))
+
+
+@contextmanager
+def archive_words(words: Iterable[tuple[str, str | None]]) -> Iterator[None]:
+    """Segment with the archive's own words (``(word, tag)`` pairs) inside this block."""
+    token = _archive_words.set(normalized_words(words))
+    try:
+        yield
+    finally:
+        _archive_words.reset(token)
+
+
+def current_archive_words() -> tuple[tuple[str, str | None], ...]:
+    """The archive words in force in this context (see :func:`archive_words`)."""
+    return _archive_words.get()
 
 
 def tokenize(normalized: str) -> list[tuple[str, int, int]]:

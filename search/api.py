@@ -12,7 +12,9 @@ never reach past it.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -22,7 +24,9 @@ from search.engines import open_engine
 from search.engines.base import BuildError, BuildReport, Engine, IndexDamaged, IndexMissing, Progress
 from search.engines.embedded.indexer import index_exists
 from search.engines.embedded.indexer import rebuild as _rebuild
-from search.query.filters import QueryError
+from search.query import pinyin
+from search.query import synonyms as synonym_groups
+from search.query.filters import SORTS, QueryError, check_filters
 from search.query.language import highlight_terms
 from search.model import Article
 
@@ -41,8 +45,26 @@ __all__ = [
     "BuildReport",
 ]
 
-#: Incremental (or ``full=True``) build of the embedded index: ``rebuild(seeds_dir, index_dir)``.
-rebuild = _rebuild
+
+def rebuild(seeds_dir: str | Path, index_dir: str | Path, full: bool = False, progress: Progress | None = None, **options: Any) -> BuildReport:
+    """Incremental (or ``full=True``) build of the embedded index in ``index_dir`` from ``seeds_dir``;
+    also installs ``seeds_dir/synonyms.toml`` for the searches (see :mod:`search.query.synonyms`)."""
+    report = _rebuild(seeds_dir, index_dir, full=full, progress=progress, **options)
+    _install_synonyms(seeds_dir, Path(index_dir), report)
+    return report
+
+
+def _install_synonyms(seeds_dir: str | Path, state_dir: Path, report: BuildReport) -> None:
+    try:
+        problems = synonym_groups.install(Path(seeds_dir), state_dir)
+    except OSError as error:
+        problems = [f"cannot copy it beside the index ({error.strerror or error}); the previous synonyms stay"]
+    if problems:
+        report.problems[synonym_groups.SYNONYMS_NAME] = problems
+
+
+#: Below this many results a search looks for a did-you-mean correction.
+DID_YOU_MEAN_BELOW = 3
 
 # ---------------------------------------------------------------------------------------------
 # Typed results
@@ -55,7 +77,7 @@ def _split(cls: type, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str
 
 @dataclass
 class SearchHit:
-    """One result row (DESIGN §6). Keys the engine adds beyond these are kept in ``extra``."""
+    """One result row of the search shape (README, "Command line"). Keys the engine adds beyond these are kept in ``extra``."""
 
     id: str
     title: str = ""
@@ -77,7 +99,7 @@ class SearchHit:
         return cls(**known, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """The result-row dict of DESIGN §6."""
+        """The result-row dict of the search shape."""
         data = asdict(self)
         extra = data.pop("extra")
         return {**data, **extra}
@@ -104,7 +126,7 @@ class FacetValue:
 
 @dataclass
 class SearchResponse:
-    """A page of results with facet counts; ``to_dict()`` is the JSON shape of DESIGN §6."""
+    """A page of results with facet counts; ``to_dict()`` is the search shape the CLI, the API and saved queries share."""
 
     query: str
     total: int
@@ -128,7 +150,7 @@ class SearchResponse:
         return cls(**known, extra=extra)
 
     def to_dict(self) -> dict[str, Any]:
-        """The DESIGN §6 JSON shape (plain data, ready for ``json.dumps``)."""
+        """The search JSON shape (plain data, ready for ``json.dumps``)."""
         return {
             "query": self.query,
             "total": self.total,
@@ -181,6 +203,9 @@ class Archive:
 
     def __init__(self, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> None:
         self.engine: Engine = engine if engine is not None else open_engine("embedded", index_dir=index_dir or "index_data")
+        self._synonyms: tuple[Any, synonym_groups.Synonyms] | None = None
+        self._pinyin: tuple[Any, pinyin.PinyinIndex] | None = None
+        self._cache_lock = threading.Lock()
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, *, engine: Engine | None = None) -> "Archive":
@@ -231,10 +256,61 @@ class Archive:
         sort: str = "relevance",
         page: int = 1,
         limit: int = 10,
+        facet_size: int = 10,
+        did_you_mean: bool = True,
     ) -> SearchResponse:
-        """Run a query (see :mod:`search.query.language`) with facet filters; raises :class:`QueryError`."""
-        data = self.engine.search(q, filters=normalize_filters(filters), sort=sort, page=page, limit=limit, facet_size=10)
+        """Run a query (see :mod:`search.query.language`) with facet filters; raises :class:`QueryError`.
+
+        Words of a synonym group also find their synonyms (``response.extra["synonyms"]`` lists the
+        expansions used). With few results, ``extra["did_you_mean"]`` offers a corrected query
+        (homophones, pinyin typed in Latin letters) that finds more, or None. ``facet_size`` values
+        are listed per facet.
+        """
+        q = q if isinstance(q, str) else ""
+        filters = normalize_filters(filters)
+        expansion = synonym_groups.expand(q, self.synonyms())
+        data = self.engine.search(expansion.query, filters=filters, sort=sort, page=page, limit=limit, facet_size=facet_size)
+        data["query"] = q
+        data["synonyms"] = expansion.used
+        data["did_you_mean"], data["did_you_mean_total"] = None, None
+        if did_you_mean and data.get("total", 0) < DID_YOU_MEAN_BELOW and q.strip():
+            data["did_you_mean"], data["did_you_mean_total"] = self._did_you_mean(q, filters, int(data.get("total", 0)))
         return SearchResponse.from_dict(data)
+
+    def _did_you_mean(self, q: str, filters: dict[str, list[str]], total: int) -> tuple[str | None, int | None]:
+        """The correction of ``q`` that finds the most articles (and more than ``q``), with its total."""
+        best: tuple[str | None, int | None] = (None, None)
+        for candidate in pinyin.corrections(q, self.pinyin_index(), self.engine.term_counts):
+            expanded = synonym_groups.expand(candidate, self.synonyms()).query
+            try:
+                found = int(self.engine.search(expanded, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)["total"])
+            except QueryError:
+                continue
+            if found > total and found > (best[1] or 0):
+                best = (candidate, found)
+        return best
+
+    def synonyms(self) -> synonym_groups.Synonyms:
+        """The synonym groups in force (the copy of ``synonyms.toml`` an index run put beside the index;
+        re-read when it changes, so a running server picks an edit up at the next index run)."""
+        path = self.engine.state_dir / synonym_groups.SYNONYMS_NAME
+        try:
+            st = os.stat(path)
+            stamp: Any = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        with self._cache_lock:
+            if self._synonyms is None or self._synonyms[0] != stamp:
+                self._synonyms = (stamp, synonym_groups.load_synonyms(path) if stamp else synonym_groups.Synonyms())
+            return self._synonyms[1]
+
+    def pinyin_index(self) -> pinyin.PinyinIndex:
+        """The pinyin of the index's words (built on first use, again after the index changes)."""
+        vocabulary = self.engine.vocabulary()
+        with self._cache_lock:
+            if self._pinyin is None or self._pinyin[0] is not vocabulary:
+                self._pinyin = (vocabulary, pinyin.PinyinIndex.build(vocabulary))
+            return self._pinyin[1]
 
     def article(self, article_id: str) -> Article | None:
         """The article with this id, or None."""
@@ -249,17 +325,44 @@ class Archive:
         return [SearchHit.from_dict(row) for row in self.engine.related(article_id, limit=limit)]
 
     def suggest(self, prefix: str, limit: int = 8) -> list[dict[str, str]]:
-        """Completions for a typed prefix: ``[{"text", "type"}]``."""
-        return self.engine.suggest(prefix, limit=limit)
+        """Completions for a typed prefix: ``[{"text", "type"}]``; a prefix of Latin letters also
+        completes as pinyin or initials (``gaox``, ``gxq`` → 高新区)."""
+        found = self.engine.suggest(prefix, limit=limit)
+        text = (prefix or "").strip().lower()
+        if text.isascii() and text.isalpha() and len(text) >= 2 and len(found) < limit:
+            seen = {item["text"] for item in found}
+            found += [item for item in self.pinyin_index().complete(text, limit) if item["text"] not in seen]
+        return found[:limit]
 
     def highlight_terms(self, q: str) -> list[str]:
         """The words and fragments of ``q`` to mark in an article page."""
         self.engine.check()
         return highlight_terms(q)
 
-    def export(self) -> Iterator[Article]:
-        """Every indexed article, all fields, from one consistent snapshot of the index."""
-        return self.engine.export()
+    def export(self, q: str | None = None, filters: Mapping[str, Any] | None = None, sort: str = "relevance") -> Iterator[Article]:
+        """Every indexed article, all fields, from one consistent snapshot of the index; with a query
+        or filters, every article of that search's result set (not one page), in result order.
+
+        Parameters are checked before anything is returned (a :class:`QueryError` is raised here,
+        not halfway through a download).
+        """
+        filters = normalize_filters(filters)
+        if q is None and not filters:
+            return self.engine.export()
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        check_filters(filters)
+        return self.engine.export(synonym_groups.expand(q or "", self.synonyms()).query, filters, sort)
+
+    def pages(self) -> list[dict[str, Any]]:
+        """Every indexed page file (browse by issue): ``[{"source", "date", "paper", "page", "section", "articles"}]``."""
+        return self.engine.pages()
+
+    def page_articles(self, source: str) -> list[dict[str, Any]]:
+        """One page file's articles in page order, with their headlines (empty if unknown)."""
+        if not isinstance(source, str) or _SURROGATES.search(source):
+            return []
+        return self.engine.page_articles(source)
 
     def stats(self) -> dict[str, Any]:
         """Articles, pages (seed files indexed), terms, index size in bytes, last build time."""
@@ -268,5 +371,8 @@ class Archive:
     # -- maintenance --------------------------------------------------------------------------
 
     def rebuild(self, seeds_dir: str | Path, full: bool = False, progress: Progress | None = None, **options: Any) -> BuildReport:
-        """Bring this archive's index up to date with ``seeds_dir``; searches pick it up on their next call."""
-        return self.engine.rebuild(seeds_dir, full=full, progress=progress, **options)
+        """Bring this archive's index up to date with ``seeds_dir`` (and its synonyms); searches pick
+        it up on their next call."""
+        report = self.engine.rebuild(seeds_dir, full=full, progress=progress, **options)
+        _install_synonyms(seeds_dir, self.engine.state_dir, report)
+        return report

@@ -1,4 +1,4 @@
-"""The ``newsearch`` command line (DESIGN §6): thin commands over :mod:`search.api`.
+"""The ``newsearch`` command line: thin commands over :mod:`search.api` (its contract is in the README).
 
 User errors (no index, unknown id, bad filter or sort, bad saved-queries file) become one-line
 ``click.ClickException`` messages with a non-zero exit, never a traceback. Heavy modules (Whoosh, the
@@ -173,14 +173,34 @@ def plain_snippet(snippet: str, mark: Callable[[str], str] | None = None) -> str
 
 
 def _headline(hit: SearchHit) -> str:
-    return hit.title or hit.kicker or hit.subtitle or plain_snippet(hit.snippet, lambda t: t)[:40] or "(untitled)"
+    """The hit's headline; for an article printed without one, the first sentence of its lead
+    (not the snippet, which comes from wherever the match was)."""
+    if hit.title or hit.kicker or hit.subtitle:
+        return hit.title or hit.kicker or hit.subtitle
+    lead = str(hit.extra.get("lead") or "").strip()
+    first = re.split(r"[。！？!?；;\n]", lead, maxsplit=1)[0].strip()
+    return f"{first[:40]} (untitled)" if first else "(untitled)"
 
 
-def render_table(response: SearchResponse, color: bool = False) -> str:
-    """Results as an aligned table with a snippet line under each row, then paging and top facets."""
+def _notices(response: SearchResponse) -> list[str]:
+    """The did-you-mean correction and the synonyms used, as table lines."""
+    lines = []
+    correction = response.extra.get("did_you_mean")
+    if correction:
+        total = response.extra.get("did_you_mean_total")
+        lines.append(f"您是不是要找：{correction}" + (f"（{total} 篇）" if total else "") + f"    newsearch search {correction!r}")
+    for item in response.extra.get("synonyms") or []:
+        lines.append(f"synonyms: {item['term']} -> {'、'.join(item['synonyms'])}")
+    return lines
+
+
+def render_table(response: SearchResponse, color: bool = False, facets: bool = True) -> str:
+    """Results as an aligned table with a snippet line under each row, then paging and top facets
+    (did-you-mean and synonym lines first, when the search has them)."""
     width = max(60, shutil.get_terminal_size((100, 24)).columns)
     if not response.results:
-        lines = [f"No results for {response.query!r}" + (f" (page {response.page})" if response.page > 1 else "") + "."]
+        what = f"for {response.query!r}" if response.query else "for these filters"
+        lines = [f"No results {what}" + (f" (page {response.page})" if response.page > 1 else "") + "."]
     else:
         start = (response.page - 1) * response.limit
         num_w = len(str(start + len(response.results)))
@@ -197,6 +217,7 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
             snippet = plain_snippet(hit.snippet, style)
             if snippet:
                 lines.append(" " * (num_w + 2) + (snippet if color else fit(snippet, width - num_w - 3).rstrip()))
+    lines = _notices(response) + lines
     lines.append("")
     shown = f"{(response.page - 1) * response.limit + 1}-{(response.page - 1) * response.limit + len(response.results)}"
     lines.append(
@@ -206,9 +227,10 @@ def render_table(response: SearchResponse, color: bool = False) -> str:
     )
     from search.ingest.sources import printable_name
 
-    for name, values in response.facets.items():
-        if values:
-            lines.append(f"  {name}: " + ", ".join(f"{printable_name(str(v.value))} ({v.count})" for v in values[:6]))
+    if facets:
+        for name, values in response.facets.items():
+            if values:
+                lines.append(f"  {name}: " + ", ".join(f"{printable_name(str(v.value))} ({v.count})" for v in values[:6]))
     return "\n".join(lines)
 
 
@@ -225,13 +247,17 @@ def _csv_row(hit: SearchHit) -> list[Any]:
     return out
 
 
-def render_csv(rows: Iterable[tuple[str | None, SearchHit]], with_query: bool = False) -> str:
-    """Hits as CSV with a header; ``with_query`` adds a first column naming the saved query."""
+def render_csv(rows: Iterable[tuple[Any, SearchHit]], with_query: bool = False) -> str:
+    """Hits as CSV with a header; ``with_query`` adds a first column naming the saved query and a
+    last one, ``query_text``, with its query string (rows are then ``(SavedQuery, hit)``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow((["query"] if with_query else []) + list(CSV_FIELDS))
-    for name, hit in rows:
-        writer.writerow(([name] if with_query else []) + _csv_row(hit))
+    writer.writerow((["query"] if with_query else []) + list(CSV_FIELDS) + (["query_text"] if with_query else []))
+    for query, hit in rows:
+        if with_query:
+            writer.writerow([query.name] + _csv_row(hit) + [query.q])
+        else:
+            writer.writerow(_csv_row(hit))
     return buffer.getvalue().rstrip("\n")
 
 
@@ -243,6 +269,9 @@ def _names(names: list[str], limit: int = 12) -> str:
     if len(names) <= limit:
         return ", ".join(names)
     return ", ".join(names[:limit]) + f", … and {len(names) - limit} more"
+
+
+_TRAILING_SKIPPED = re.compile(r"(?:;\s*)?\bskipped\s*$")
 
 
 def render_report(report: BuildReport) -> list[str]:
@@ -266,9 +295,16 @@ def render_report(report: BuildReport) -> list[str]:
         )
     if report.removed:
         lines.append(f"removed {len(report.removed)}: {_names([printable_name(name) for name in report.removed])}")
+    if report.dictionary_changed:
+        lines.append(
+            f"dictionary: {len(report.dictionary_changed)} words changed ({_names(report.dictionary_changed, 8)}); "
+            f"{report.articles_reindexed} articles holding them segmented again"
+        )
     for name, reason in sorted(report.skipped.items()):
+        # "skipped empty.txt: empty file", not "...: empty file; skipped".
+        why = _TRAILING_SKIPPED.sub("", reason).strip() or "nothing to index"
         verb = "refused" if name in report.refused else "skipped"
-        lines.append(f"{verb} {printable_name(name)}: {reason}")
+        lines.append(f"{verb} {printable_name(name)}: {why}")
     for name, problems in sorted(report.problems.items()):
         if name in report.skipped:
             continue
@@ -345,7 +381,7 @@ def index_command(
 
 
 @main.command("search")
-@click.argument("query")
+@click.argument("query", required=False, default="")
 @_index_option
 @click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
               help="Facet filter (place, reporter, year, month, kind, source, section, person, org, from, to); repeatable.")
@@ -355,17 +391,21 @@ def index_command(
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 @_user_errors
 def search_command(query: str, index_dir: Path, filter_items: tuple[str, ...], sort: str, limit: int, page: int, fmt: str) -> None:
-    """Search the archive.
+    """Search the archive; with only filters (no QUERY), list what they select.
 
-    Words must all match; OR, -word, "exact phrase", title:, reporter:, place: work (DESIGN §8).
+    Words must all match; OR, -word, "exact phrase", title:, reporter:, place: work (see the README).
+    A likely typo or pinyin typed in Latin letters gets a 您是不是要找 line.
 
     \b
     Example:
         newsearch search "小微企业 融资" --filter place=高新区 --filter year=2024
         newsearch search 党史学习教育 --sort newest --format json
         newsearch search 融资 --filter from=2024-01 --filter to=2024-06 --format csv > hits.csv
+        newsearch search --filter reporter=孙庆辉 --sort newest
     """
     filters = _parse_filters(filter_items)
+    if not query.strip() and not filters:
+        raise click.UsageError("give a QUERY, at least one --filter, or both")
     response = _open_archive(index_dir).search(query, filters=filters, sort=sort, page=page, limit=limit)
     if fmt == "json":
         click.echo(_json(response.to_dict()))
@@ -412,18 +452,33 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
 
 @main.command("export")
 @_index_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--q", "query", default=None, metavar="QUERY", help="Export only what this search finds (all of it, not a page).")
+@click.option("--filter", "filter_items", multiple=True, metavar="FIELD=VALUE",
+              help="Export only what these filters select (as for search); repeatable.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True, help="Order of a search's articles.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--bom/--no-bom", default=True, show_default=True, help="Start CSV with a UTF-8 byte-order mark (for Excel).")
 @_user_errors
-def export_command(index_dir: Path, fmt: str) -> None:
-    """Print every indexed article, all fields, one JSON object a line.
+def export_command(index_dir: Path, query: str | None, filter_items: tuple[str, ...], sort: str, fmt: str, bom: bool) -> None:
+    """Print articles with every field: all of them, or every one a search finds.
+
+    JSON Lines (one object an article) or CSV (list fields joined with ";"; a UTF-8 byte-order mark
+    first, so Excel on a Chinese Windows PC reads it). ``title_note`` says why a title is empty.
 
     \b
     Example:
         newsearch export > articles.jsonl
+        newsearch export --q 小微企业 --filter year=2024 --format csv > 小微企业.csv
+        newsearch export --filter reporter=孙庆辉 --sort newest
     """
+    from search.exporting import csv_lines, jsonl_lines
+
+    filters = _parse_filters(filter_items)
+    archive = _open_archive(index_dir)
+    articles = archive.export(q=query, filters=filters, sort=sort) if query is not None or filters else archive.export()
     out = click.get_text_stream("stdout")
-    for article in _open_archive(index_dir).export():
-        out.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+    for line in csv_lines(articles, bom=bom) if fmt == "csv" else jsonl_lines(articles):
+        out.write(line)
     out.flush()
 
 
@@ -608,7 +663,7 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
         for result in results:
             click.echo(_json(result.to_dict(), indent=None))
     elif fmt == "csv":
-        rows = ((result.query.name, hit) for result in results for hit in result.response.results)
+        rows = ((result.query, hit) for result in results for hit in result.response.results)
         click.echo(render_csv(rows, with_query=True))
     else:
         blocks = []
@@ -616,5 +671,10 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
             filters = " ".join(f"{key}={','.join(values)}" for key, values in result.query.filters.items())
             title = " ".join(part for part in (f"== {result.query.name}:", result.query.q, filters) if part)
             title += " (new only)" if new_only else ""
-            blocks.append(title + "\n" + render_table(result.response, color=sys.stdout.isatty()))
+            if new_only and not result.response.results:
+                # Facet counts here would be those of hits returned before: say what happened instead.
+                since = f"自上次运行（{result.previous_run}）以来" if result.previous_run else "（这是第一次运行）"
+                blocks.append(f"{title}\n没有新文章{since}。")
+                continue
+            blocks.append(title + "\n" + render_table(result.response, color=sys.stdout.isatty(), facets=not new_only))
         click.echo("\n\n".join(blocks))

@@ -9,6 +9,9 @@ temporary index from the seed pages (extraction through ``search.ingest.sources`
 - **fragment recall**: the share of N random 2–8 character fragments of Chinese text, cut from the
   articles' headlines and bodies with a seeded RNG, whose article is among the results.
 
+- **people and organisation precision** (and recall) of the extracted ``people`` / ``orgs``
+  against ``search/data/entities_gold.toml``, names judged by reading each seed article.
+
 ``--grid`` also scores a few field-weight settings, the measurement behind ``query.WEIGHTS``.
 """
 
@@ -118,6 +121,51 @@ def load_judged(path: Path | None = None) -> list[dict[str, Any]]:
     else:
         text = path.read_text(encoding="utf-8")
     return list(tomllib.loads(text)["query"])
+
+
+@dataclass
+class EntityScore:
+    """Precision and recall of one kind of extracted name (people or orgs) against the gold list."""
+
+    kind: str
+    found: int
+    correct: int
+    gold: int
+    recalled: int
+    wrong: list[tuple[str, str]] = field(default_factory=list)  # (article, name) found but not gold
+
+    @property
+    def precision(self) -> float:
+        """Found names that are real names / all found names (1.0 when nothing was found)."""
+        return self.correct / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Gold names that were found / all gold names."""
+        return self.recalled / self.gold if self.gold else 1.0
+
+
+def load_entity_gold() -> list[dict[str, Any]]:
+    """The judged people and organisations of the seed articles (``search/data/entities_gold.toml``)."""
+    text = resources.files("search").joinpath("data/entities_gold.toml").read_text(encoding="utf-8")
+    return list(tomllib.loads(text)["article"])
+
+
+def entity_scores(articles: list[Article], gold: list[dict[str, Any]] | None = None) -> dict[str, EntityScore]:
+    """People and organisation precision/recall of ``articles`` (extracted) against the gold list."""
+    gold = gold if gold is not None else load_entity_gold()
+    by_id = {a.id: a for a in articles}
+    scores = {kind: EntityScore(kind, 0, 0, 0, 0) for kind in ("people", "orgs")}
+    for item in gold:
+        article = by_id[resolve(articles, item["source"], item["text"])]
+        for kind, score in scores.items():
+            expected, found = set(item.get(kind, [])), list(dict.fromkeys(getattr(article, kind)))
+            score.found += len(found)
+            score.correct += sum(name in expected for name in found)
+            score.gold += len(expected)
+            score.recalled += sum(name in found for name in expected)
+            score.wrong += [(f"{item['source'][:3]}/{item['text'][:10]}", name) for name in found if name not in expected]
+    return scores
 
 
 def load_seed_articles(seeds_dir: Path) -> list[Article]:
@@ -261,6 +309,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"articles: {len(articles)} from {args.seeds}")
     report = evaluate(args.seeds, args.fragments, args.rng_seed, articles=articles)
     print("\n".join(report.lines()))
+    if args.seeds.resolve() == DEFAULT_SEEDS.resolve():  # the gold list judges the repository's seed articles
+        for score in entity_scores(articles).values():
+            print(f"{score.kind} precision: {score.precision:.3f} ({score.correct}/{score.found}), "
+                  f"recall: {score.recall:.3f} ({score.recalled}/{score.gold})")  # fmt: skip
+            for where, name in score.wrong:
+                print(f"  not a {'person' if score.kind == 'people' else 'organisation'}: {name!r} in {where}")
     if args.grid:
         print("\nweights title body fragment -> MRR@10, top-1, top-3, mean 1/rank of all expected")
         for weights in GRID:

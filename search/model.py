@@ -1,6 +1,6 @@
 """The Article: the unit that is extracted, indexed, returned and exported.
 
-Field names are the JSON names of DESIGN §5; they are a contract for export,
+Field names are the JSON names (listed in docs/ARCHITECTURE.md); they are a contract for export,
 the API and saved-query output.
 """
 
@@ -41,7 +41,7 @@ class Article:
     chars: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the article as a JSON-ready dict (DESIGN §5 names)."""
+        """Return the article as a JSON-ready dict (the Article's JSON names)."""
         return asdict(self)
 
     @classmethod

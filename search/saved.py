@@ -1,4 +1,4 @@
-"""Saved queries: the TOML file (DESIGN §6), the runner, and ``--new-only`` state.
+"""Saved queries: the TOML file, the runner, and ``--new-only`` state.
 
 The file (default ``./saved_queries.toml``)::
 
@@ -61,12 +61,14 @@ class SavedResult:
     query: SavedQuery
     response: SearchResponse
     new_only: bool = False
+    previous_run: str | None = None  # when the last --new-only run of this query was (UTC, ISO)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"name", ...the search JSON}`` (DESIGN §6 jsonl line)."""
+        """``{"name", ...the search JSON}`` (one line of ``--format jsonl``)."""
         data = {"name": self.query.name, **self.response.to_dict()}
         if self.new_only:
             data["new_only"] = True
+            data["since"] = self.previous_run
         return data
 
 
@@ -82,6 +84,23 @@ def _line_of(text: str, name: str) -> int | None:
     return None
 
 
+def _key_line(text: str, name: str, key: str) -> int | None:
+    """The line of ``key = …`` inside the table ``[queries.NAME]`` (or inside its ``filters``), so an
+    error points at the bad key, not at the table's header."""
+    header = _line_of(text, name)
+    if header is None:
+        return None
+    lines = text.splitlines()
+    pattern = re.compile(r"(?:^|[{,\s])[\"']?" + re.escape(key) + r"[\"']?\s*=")
+    for number in range(header, len(lines)):
+        line = lines[number]
+        if re.match(r"\s*\[", line):
+            break  # the next table
+        if pattern.search(line.split("#", 1)[0]):
+            return number + 1
+    return None
+
+
 def _filter_values(value: Any) -> list[str] | None:
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(item, (str, int)) and not isinstance(item, bool) for item in items):
@@ -89,40 +108,45 @@ def _filter_values(value: Any) -> list[str] | None:
     return [str(item) for item in items]
 
 
-def _parse_query(name: str, table: Any, where: str) -> SavedQuery:
+def _parse_query(name: str, table: Any, where: str, text: str = "", path: str = "") -> SavedQuery:
     from search.query.filters import FACETS, SORTS
+
+    def at(key: str) -> str:
+        """``where`` moved to the line of ``key`` when it can be found."""
+        line = _key_line(text, name, key) if text else None
+        return f"{path}, line {line}" if line and path else where
 
     if not isinstance(table, dict):
         raise SavedQueryError(f"{where}: query {name!r} must be a table like [queries.{name}]")
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise SavedQueryError(f"{where}: query {name!r} has unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_KEYS))})")
+        raise SavedQueryError(f"{at(unknown[0])}: query {name!r} has unknown key {unknown[0]!r} (allowed: {', '.join(sorted(_KEYS))})")
     q = table.get("q", "")
     if not isinstance(q, str):
-        raise SavedQueryError(f"{where}: query {name!r}: q must be a string")
+        raise SavedQueryError(f"{at('q')}: query {name!r}: q must be a string")
     raw_filters = table.get("filters", {})
     if not isinstance(raw_filters, dict):
-        raise SavedQueryError(f"{where}: query {name!r}: filters must be a table, e.g. {{ year = \"2024\" }}")
+        raise SavedQueryError(f"{at('filters')}: query {name!r}: filters must be a table, e.g. {{ year = \"2024\" }}")
     filters: dict[str, list[str]] = {}
     allowed = tuple(FACETS) + ("from", "to")
     for key, value in raw_filters.items():
         if key not in allowed:
-            raise SavedQueryError(f"{where}: query {name!r}: unknown filter {key!r} (allowed: {', '.join(allowed)})")
+            raise SavedQueryError(f"{at(key)}: query {name!r}: unknown filter {key!r} (allowed: {', '.join(allowed)})")
         values = _filter_values(value)
         if values is None:
-            raise SavedQueryError(f"{where}: query {name!r}: filter {key!r} must be a string or a list of strings")
+            raise SavedQueryError(f"{at(key)}: query {name!r}: filter {key!r} must be a string or a list of strings")
         filters[key] = values
     if not q.strip() and not filters:
         raise SavedQueryError(f"{where}: query {name!r} has neither q nor filters")
     sort = table.get("sort", "relevance")
     if sort not in SORTS:
-        raise SavedQueryError(f"{where}: query {name!r}: sort must be one of {', '.join(SORTS)}, not {sort!r}")
+        raise SavedQueryError(f"{at('sort')}: query {name!r}: sort must be one of {', '.join(SORTS)}, not {sort!r}")
     limit = table.get("limit", 10)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_LIMIT:
-        raise SavedQueryError(f"{where}: query {name!r}: limit must be a whole number from 1 to {_MAX_LIMIT}")
+        raise SavedQueryError(f"{at('limit')}: query {name!r}: limit must be a whole number from 1 to {_MAX_LIMIT}")
     page = table.get("page", 1)
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise SavedQueryError(f"{where}: query {name!r}: page must be a whole number from 1")
+        raise SavedQueryError(f"{at('page')}: query {name!r}: page must be a whole number from 1")
     return SavedQuery(name=name, q=q, filters=filters, sort=sort, limit=limit, page=page)
 
 
@@ -155,7 +179,7 @@ def load_saved_queries(path: str | Path) -> dict[str, SavedQuery]:
     for name, table in tables.items():
         line = _line_of(text, name)
         where = f"{path}, line {line}" if line else str(path)
-        queries[name] = _parse_query(name, table, where)
+        queries[name] = _parse_query(name, table, where, text, str(path))
     return queries
 
 
@@ -231,9 +255,10 @@ def run_saved(archive: Archive, queries: Sequence[SavedQuery], new_only: bool = 
         for query in queries:
             record = state["queries"].setdefault(query.name, {"seen": []})
             seen = set(record.get("seen", []))
+            previous = record.get("last_run") if isinstance(record.get("last_run"), str) else None
             response = _new_hits(archive, query, seen)
             record["seen"] = sorted(seen | {hit.id for hit in response.results})
             record["last_run"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            results.append(SavedResult(query, response, new_only=True))
+            results.append(SavedResult(query, response, new_only=True, previous_run=previous))
         write_json_atomic(state_path, state)
     return results

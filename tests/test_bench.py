@@ -20,5 +20,7 @@ def test_benchmark_measures_every_figure_on_the_seeds(tmp_path: Path, capsys) ->
     for key in ("engine_build_s", "unchanged_run_s", "unchanged_cli_run_s", "add_one_page_s", "cold_cli_search_s", "index_mb"):
         assert figures[key] > 0, key
     assert figures["api_search"]["n"] == 38 and figures["api_search"]["new_p95_ms"] > 0
+    assert figures["add_dictionary_word_s"] > 0 and figures["dictionary_word_articles"] >= 1  # a seed article holds it (and the copy the benchmark adds)
+    assert figures["did_you_mean"]["offered"] >= 3 and figures["did_you_mean"]["plain_p95_ms"] > 0
     assert json.loads(out.read_text(encoding="utf-8"))["articles"] == 21
     assert "full build, plain ChineseAnalyzer" in capsys.readouterr().out

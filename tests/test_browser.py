@@ -28,6 +28,9 @@ from tests.conftest import REPO_ROOT
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("NEWSEARCH_SCREENSHOT_DIR") or REPO_ROOT / "tests" / "artifacts" / "screenshots")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# A synonym group for the synonym test: 首季告捷 appears in no seed page, 开门红 in three articles.
+BROWSER_SYNONYMS = 'groups = [["开门红", "首季告捷"]]\n'
+
 
 pytestmark = [
     pytest.mark.browser,
@@ -63,6 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import shutil
 
     shutil.copytree(REPO_ROOT / "seeds", seeds)
+    (seeds / "synonyms.toml").write_text(BROWSER_SYNONYMS, encoding="utf-8")
     rebuild(seeds, index)
     port = _free_port()
     log = open(root / "server.log", "w+", encoding="utf-8")  # noqa: SIM115 - closed below
@@ -245,4 +249,130 @@ def test_the_page_works_without_javascript(server, browser):
     page.get_by_role("button", name="应用日期").click()
     page.wait_for_url(re.compile(r"from=2023"))
     assert page.locator("a.chip").count() == 2
+    context.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond the search box (issue 15): did-you-mean, pinyin, synonyms, timeline, 全部, export, browse
+
+
+def test_did_you_mean_pinyin_and_synonyms(server, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context, page, errors = _new_page(browser, 1280)
+    # A homophone typo: the page offers the word the archive holds, and the offer works.
+    page.goto(server + "/search?q=%E9%83%91%E6%B4%B2")  # 郑洲
+    offer = page.locator("a.did-you-mean-link")
+    assert "您是不是要找" in page.locator(".did-you-mean").inner_text() and offer.inner_text() == "郑州"
+    page.screenshot(path=str(SCREENSHOTS / "did-you-mean-1280.png"), full_page=True)
+    offer.click()
+    page.wait_for_url(re.compile(r"q=%E9%83%91%E5%B7%9E$"))
+    assert _total(page) >= 5
+
+    # Pinyin typed in Latin letters: the suggestions offer 高新区, and the results page does too.
+    page.goto(server + "/")
+    box = page.get_by_role("combobox", name="检索词")
+    box.click()
+    box.press_sequentially("gaoxinqu", delay=30)
+    page.get_by_role("listbox", name="检索建议").wait_for(state="visible")
+    assert "高新区" in [page.get_by_role("option").nth(i).locator(".suggestion-text").inner_text()
+                       for i in range(page.get_by_role("option").count())]  # fmt: skip
+    box.press("Escape")
+    box.press("Enter")
+    page.wait_for_url(re.compile(r"q=gaoxinqu"))
+    page.locator("a.did-you-mean-link", has_text="高新区").click()
+    page.wait_for_url(re.compile(r"q=%E9%AB%98%E6%96%B0%E5%8C%BA$"))
+    assert _total(page) >= 10
+
+    # A synonym: 首季告捷 is on no page, yet its group finds the 开门红 articles, and the page says so.
+    page.goto(server + "/search?q=%E9%A6%96%E5%AD%A3%E5%91%8A%E6%8D%B7")  # 首季告捷
+    assert "已包含同义词" in page.locator(".synonyms-note").inner_text() and "开门红" in page.locator(".synonyms-note").inner_text()
+    assert _total(page) >= 3 and page.locator(".snippet mark", has_text="开门红").count() >= 1
+    assert errors == [], errors
+    context.close()
+
+
+def test_timeline_click_facet_all_and_export(server, browser, tmp_path):
+    context, page, errors = _new_page(browser, 1280, accept_downloads=True)
+    page.goto(server + "/search?q=%E9%AB%98%E6%96%B0%E5%8C%BA")  # 高新区
+    total = _total(page)
+    bars = page.locator("a.timeline-bar")
+    assert bars.count() >= 2
+    page.screenshot(path=str(SCREENSHOTS / "timeline-1280.png"), full_page=True)
+    # A click on the 2024 bar filters to that year; the chart then shows its months.
+    bar = page.locator('a.timeline-bar[data-period="2024"]')
+    label = bar.get_attribute("aria-label")
+    count = int(re.search(r"(\d+) 篇", label).group(1))
+    bar.click()
+    page.wait_for_url(re.compile(r"year=2024"))
+    assert _total(page) == count < total
+    assert page.locator('a.timeline-bar[data-period^="2024-"]').count() >= 1
+    assert all(d.startswith("2024") for d in page.locator(".result time").evaluate_all("els => els.map(e => e.dateTime)"))
+
+    # A long facet: 全部 lists every value, and the filter box narrows the list as one types.
+    page.goto(server + "/search?year=2024")
+    orgs = page.locator('a.facet-value[data-facet="org"]')
+    assert orgs.count() == 10
+    page.locator("#facet-org ~ .facet-more a.facet-all-link").click()
+    page.wait_for_url(re.compile(r"_facet_size=max"))
+    every = page.locator('a.facet-value[data-facet="org"]').count()
+    assert every > 10
+    box = page.locator('input[data-facet-filter="org"]')
+    box.fill("大学")
+    visible = page.locator('ul[data-facet-list="org"] li:visible')
+    assert 1 <= visible.count() < every and all("大学" in t for t in visible.all_inner_texts())
+
+    # Export: the whole result set (not one page) downloads as CSV with a BOM.
+    page.goto(server + "/search?q=%E5%8F%91%E5%B1%95&limit=10")  # 发展: more than one page of results
+    total = _total(page)
+    with page.expect_download() as info:
+        page.locator("a.export-csv").click()
+    path = tmp_path / "export.csv"
+    info.value.save_as(path)
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    import csv as csv_module
+    import io as io_module
+
+    rows = list(csv_module.DictReader(io_module.StringIO(data.decode("utf-8-sig"))))
+    assert len(rows) == total > 10 and all(row["id"] for row in rows)
+    assert errors == [], errors
+    context.close()
+
+
+def test_browse_by_issue(server, browser):
+    context, page, errors = _new_page(browser, 1280)
+    page.goto(server + "/")
+    page.get_by_role("link", name="按版面浏览").click()
+    page.wait_for_url(re.compile(r"/browse$"))
+    assert "2024年11月22日" in page.locator("main").inner_text()
+    page.locator('a.page-link[href$="000_60733420360c6775.txt"]').click()
+    page.wait_for_url(re.compile(r"/browse/000_60733420360c6775.txt$"))
+    titles = page.locator(".page-article .result-title a").all_inner_texts()
+    assert len(titles) == 5 and titles[0] == "高新区一项目拟入库" and titles[1] == "政银企协同解决小微企业融资难题"
+    page.screenshot(path=str(SCREENSHOTS / "browse-page-1280.png"), full_page=True)
+    page.locator(".page-article .result-title a").nth(1).click()
+    page.wait_for_url(re.compile(r"/article/"))
+    page.locator("a.page-link").click()  # the article page links back to its page, at the article
+    page.wait_for_url(re.compile(r"/browse/000_60733420360c6775.txt#a-2$"))
+    assert errors == [], errors
+    context.close()
+
+
+def test_new_features_at_375(server, browser):
+    context, page, errors = _new_page(browser, 375, 812, device_scale_factor=2, is_mobile=True, has_touch=True)
+    for path, name in (("/search?q=%E9%AB%98%E6%96%B0%E5%8C%BA", "timeline-375.png"), ("/browse", "browse-375.png"),
+                       ("/search?q=%E9%83%91%E6%B4%B2", "did-you-mean-375.png")):  # fmt: skip
+        page.goto(server + path)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    # The placeholder fits the search box on a phone.
+    page.goto(server + "/")
+    fits = page.locator("#q").evaluate(
+        "el => { const c = document.createElement('canvas').getContext('2d'); const s = getComputedStyle(el);"
+        " c.font = s.fontSize + ' ' + s.fontFamily; const pad = parseFloat(s.paddingLeft) + parseFloat(s.paddingRight);"
+        " return c.measureText(el.placeholder).width <= el.clientWidth - pad; }"
+    )
+    assert fits
+    assert errors == [], errors
     context.close()

@@ -251,8 +251,9 @@ def test_result_shape(searcher: Any) -> None:
     result = run_search(searcher, "党史")
     assert set(result) >= {"query", "total", "page", "limit", "sort", "filters", "took_ms", "results", "facets"}
     row = result["results"][0]
+    # The contract's keys, plus the lead (a stand-in headline for articles printed without one).
     assert set(row) == {"id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind",
-                        "score", "snippet"}  # fmt: skip
+                        "score", "snippet", "lead"}  # fmt: skip
     assert row["title"] == "高新区召开党史学习教育推进会" and row["reporters"] == ["孙庆辉"]
 
 
@@ -281,7 +282,9 @@ def test_snippet_joins_distant_passages(searcher: Any) -> None:
 
 def test_make_snippet_spans_are_exact() -> None:
     pattern = re.compile("融资|小微企业")
-    assert make_snippet("支持小微企业融资。", pattern) == "支持<mark>小微企业</mark><mark>融资</mark>。"
+    # Words that touch are one mark (two marks side by side read as a gap between them).
+    assert make_snippet("支持小微企业融资。", pattern) == "支持<mark>小微企业融资</mark>。"
+    assert make_snippet("小微企业的融资", pattern) == "<mark>小微企业</mark>的<mark>融资</mark>"
     assert make_snippet("a<b", None) == "a&lt;b"
     assert make_snippet("", pattern) == ""
 

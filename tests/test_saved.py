@@ -129,12 +129,13 @@ def test_new_only_twice_second_returns_nothing(work):
 BAD_FILES = {
     "invalid TOML": ('[queries.a]\nq = "x"\nlimit = = 3\n', "line 3"),
     "no queries table": ('title = "x"\n', "no [queries.NAME] tables"),
-    "unknown key": ('[queries.a]\nq = "x"\ncolour = "red"\n', "line 1: query 'a' has unknown key 'colour'"),
-    "unknown filter": ('\n[queries.a]\nq = "x"\nfilters = { colour = "red" }\n', "line 2: query 'a': unknown filter 'colour'"),
+    # Errors point at the line of the bad key, not at the table's header.
+    "unknown key": ('[queries.a]\nq = "x"\ncolour = "red"\n', "line 3: query 'a' has unknown key 'colour'"),
+    "unknown filter": ('\n[queries.a]\nq = "x"\nfilters = { colour = "red" }\n', "line 4: query 'a': unknown filter 'colour'"),
     "bad filter value": ('[queries.a]\nq = "x"\nfilters = { year = 2024.5 }\n', "filter 'year' must be a string"),
     "filters not a table": ('[queries.a]\nq = "x"\nfilters = "year=2024"\n', "filters must be a table"),
-    "bad sort": ('[queries.a]\nq = "x"\nsort = "sideways"\n', "sort must be one of"),
-    "bad limit": ('[queries.a]\nq = "x"\nlimit = 0\n', "limit must be a whole number"),
+    "bad sort": ('[queries.a]\nq = "x"\nsort = "sideways"\n', "line 3: query 'a': sort must be one of"),
+    "bad limit": ('[queries.a]\nq = "x"\n\n# how many\nlimit = 0\n[queries.b]\nlimit = 5\n', "line 5: query 'a': limit must be a whole number"),
     "q not a string": ("[queries.a]\nq = 3\n", "q must be a string"),
     "empty query": ('[queries.a]\nq = ""\n', "neither q nor filters"),
 }

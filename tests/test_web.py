@@ -364,7 +364,10 @@ def test_malformed_parameters_are_a_friendly_400(client, query, message):
 
 def test_bad_facet_values_rejected_by_the_engine_are_a_400_with_a_way_out(client):
     api = client.get("/api/search?q=高新区&year=abcd&kind=news")
-    assert api.status_code == 400 and "year" in api.get_json()["message"]
+    # One language per interface: the message is Chinese, the code and the parameter stable English.
+    body = api.get_json()
+    assert api.status_code == 400 and body["error"] == "bad_request" and body["param"] == "year"
+    assert "年份" in body["message"] and "abcd" in body["message"] and not re.search(r"[A-Za-z]{3,}", body["message"].replace("abcd", ""))
     assert api.get_json()["retry_url"] == "/api/search?q=%E9%AB%98%E6%96%B0%E5%8C%BA&kind=news"
     page = client.get("/search?q=高新区&kind=essay")
     assert page.status_code == 400 and "去掉这个参数再检索" in html(page)

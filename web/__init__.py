@@ -3,15 +3,18 @@
 ``create_app`` follows Flask's tutorial factory: defaults from a mapping, then the test config; the
 blueprints are registered inside the factory. The app reaches the index only through ``search.api``.
 
-Routes (DESIGN §7)::
+Routes (the README's "HTTP" section)::
 
     GET /                     landing page: search box, archive size, browse by place/reporter/year/kind
     GET /search?q=&place=…    results (pages.search)          GET /api/search   same dict as JSON
     GET /article/<id>?q=…     one article, terms marked       GET /api/article/<id>
     GET /api/suggest?q=       completions for the search box  GET /healthz
+    GET /browse               page files by paper and date    GET /api/browse
+    GET /browse/<source>      one page file's articles        GET /api/browse/<source>
+    GET /export.csv?q=…       the whole result set as CSV     GET /export.jsonl?q=…  as JSON Lines
 
 Modules: ``params`` (the URL state: parse, validate → 400, build links), ``views`` (one plain dict per
-view, rendered by ``pages`` and served by ``api``), ``highlight`` (marked segments; the snippet filter
+view, rendered by ``pages`` and served by ``api``), ``timeline`` (the results' bar chart), ``export`` (downloads), ``highlight`` (marked segments; the snippet filter
 that lets only ``<mark>`` through), ``labels`` (Chinese labels), ``errors`` (400/404/405/503/500 as pages
 or JSON), ``security`` (CSP and other headers on every response), ``archive`` (the app's one Archive).
 """
@@ -42,7 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, index_dir: str | Pa
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from web import api, archive, errors, pages, params, security, templating
+    from web import api, archive, errors, export, pages, params, security, templating
 
     archive.init_app(app)
     params.init_app(app)
@@ -51,4 +54,5 @@ def create_app(test_config: Mapping[str, Any] | None = None, index_dir: str | Pa
     templating.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(export.bp)
     return app

@@ -30,7 +30,7 @@ def mark_segments(text: str, terms: Iterable[str], max_marks: int = MAX_MARKS) -
     """Split ``text`` into segments, ``mark`` true where one of ``terms`` occurs (longest first).
 
     >>> mark_segments("小微企业融资难", ["小微企业", "融资"])
-    [{'text': '小微企业', 'mark': True}, {'text': '融资', 'mark': True}, {'text': '难', 'mark': False}]
+    [{'text': '小微企业融资', 'mark': True}, {'text': '难', 'mark': False}]
     >>> mark_segments("无", [])
     [{'text': '无', 'mark': False}]
     """
@@ -44,7 +44,11 @@ def mark_segments(text: str, terms: Iterable[str], max_marks: int = MAX_MARKS) -
             break
         if match.start() > position:
             segments.append({"text": text[position : match.start()], "mark": False})
-        segments.append({"text": match.group(0), "mark": True})
+        if segments and segments[-1]["mark"] and match.start() == position:
+            # Adjacent matches make one mark: two <mark>s side by side read as a gap between words.
+            segments[-1] = {"text": str(segments[-1]["text"]) + match.group(0), "mark": True}
+        else:
+            segments.append({"text": match.group(0), "mark": True})
         position = match.end()
     if position < len(text):
         segments.append({"text": text[position:], "mark": False})
@@ -107,4 +111,21 @@ def safe_snippet(snippet: str | None) -> Markup:
         position = match.end()
     out.append(text[position:])
     out.append("</mark>" * open_marks)
-    return Markup("".join(out))
+    # Adjacent marks become one: side by side, their padding reads as a space between words.
+    return Markup("".join(out).replace("</mark><mark>", ""))
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
+
+
+def first_sentence(text: str | None, limit: int = 40) -> str:
+    """The first sentence (or line) of ``text``, cut to ``limit`` characters: a stand-in headline for
+    an article printed without one.
+
+    >>> first_sentence("本报讯 高新区举行签约仪式。五个项目落地。")
+    '本报讯 高新区举行签约仪式'
+    """
+    text = (text or "").strip()
+    match = _SENTENCE_END.search(text)
+    sentence = text[: match.start()] if match else text
+    return sentence if len(sentence) <= limit else sentence[: limit - 1] + "…"

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-#: Facet parameter names, in the order the sidebar shows them (DESIGN §7/§8).
+#: Facet parameter names, in the order the sidebar shows them.
 FACETS: tuple[str, ...] = ("place", "reporter", "year", "month", "kind", "source", "section", "person", "org")
 
-#: Sort orders accepted by ``sort=`` (DESIGN §6/§8).
+#: Sort orders accepted by ``sort=``.
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 
 FACET_LABELS: dict[str, str] = {

@@ -42,6 +42,21 @@ def article(article_id: str) -> str:
     return render_template("article.html", view=data, state=state)
 
 
+@bp.get("/browse")
+def browse() -> str:
+    """Papers and dates with their page files: browse the archive issue by issue."""
+    return render_template("browse.html", view=views.browse_view(), state=parse_state_leniently(request.args))
+
+
+@bp.get("/browse/<source>")
+def browse_page(source: str) -> str:
+    """One page file as printed: its articles in page order, with their headlines."""
+    data = views.page_view(source) if len(source) <= MAX_ID_CHARS else None
+    if data is None:
+        abort(404, description=f"档案中没有名为“{source[:60]}”的版面文件。")
+    return render_template("page.html", view=data, state=parse_state_leniently(request.args))
+
+
 @bp.get("/favicon.ico")
 def favicon() -> Response:
     """Browsers ask for /favicon.ico whatever the page says; point them at the SVG icon."""

@@ -28,15 +28,25 @@ MAX_FILTER_CHARS = 400  # characters of all selected values together
 MAX_PAGE = 1000
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
+#: Results-per-page choices offered on the page (any 1..MAX_LIMIT works in the URL).
+LIMIT_CHOICES = (10, 20, 50, 100)
+#: Facet values listed by default, after 更多, and at most (``_facet_size=max``, Datasette's name).
+DEFAULT_FACET_SIZE = 10
+MORE_FACET_SIZE = 30
+MAX_FACET_SIZE = 500
 #: A longer query string is refused (400) before it is parsed; no valid search state comes near it.
 MAX_QUERY_STRING_BYTES = 16 * 1024
 #: Every results page carries its search state in each of its links (each facet value's toggle, each
-#: result, each chip, sort and page link): the bytes of those links are capped, so that no request
-#: can make a response hundreds of times its own size (a 109 KB request once answered 26.8 MB).
+#: result, each chip, sort and page link): the bytes of those links (and of the facet values they
+#: come with) are capped, so that no request can make a response hundreds of times its own size (a
+#: 109 KB request once answered 26.8 MB). Within the cap, fewer facet values are listed for a long
+#: state; a state too long for even one value a facet is refused.
 MAX_LINK_BYTES = 256 * 1024
-#: Links on a results page besides two per result: 10 values for each of 9 facets, sort options,
-#: pagination, alternatives, the page's own HTML and JSON links; plus two per selected value.
-FIXED_LINKS = 9 * 10 + 3 + 12 + 6 + 4
+#: Links on a results page besides two per result, two per selected value and one per facet value:
+#: sort options, pagination, alternatives, the page's own links, and 更多/全部/收起 for each facet.
+EXTRA_LINKS = 3 + 12 + 6 + 4 + 3 * len(FACETS)
+#: What a listed facet value costs besides its link: value, label, count and markup.
+FACET_VALUE_BYTES = 160
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?$")
@@ -62,6 +72,7 @@ class SearchState:
     sort: str = "relevance"
     page: int = 1
     limit: int = DEFAULT_LIMIT
+    facet_size: int = DEFAULT_FACET_SIZE
 
     # -- reading --------------------------------------------------------------------------
 
@@ -105,6 +116,8 @@ class SearchState:
             pairs.append(("page", str(self.page)))
         if self.limit != DEFAULT_LIMIT:
             pairs.append(("limit", str(self.limit)))
+        if self.facet_size != DEFAULT_FACET_SIZE:
+            pairs.append(("_facet_size", "max" if self.facet_size >= MAX_FACET_SIZE else str(self.facet_size)))
         return pairs
 
     def query_string(self, *, include_page: bool = True) -> str:
@@ -239,23 +252,45 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
         raise ParamError(f"未知的排序方式“{sort[:20]}”：可选 relevance（相关度）、newest（最新）、oldest（最早）。", "sort")
     page = _int_param(args, "page", 1, 1, MAX_PAGE, "页码应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
     limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, "每页条数应为 {low} 到 {high} 之间的整数，收到的是“{value}”。")
-    state = SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit)
-    link_bytes = state_link_bytes(state)
-    if link_bytes > MAX_LINK_BYTES:
+    if _clean(args.get("_facet_size", "") or "").lower() == "max":
+        facet_size = MAX_FACET_SIZE
+    else:
+        facet_size = _int_param(args, "_facet_size", DEFAULT_FACET_SIZE, 1, MAX_FACET_SIZE,
+                                "筛选项显示数量应为 {low} 到 {high} 之间的整数或 max，收到的是“{value}”。")  # fmt: skip
+    state = SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit,
+                        facet_size=facet_size)  # fmt: skip
+    affordable = affordable_facet_size(state)
+    if affordable < 1:
         raise ParamError(
             "检索条件太长：结果页的每个链接都要带上全部条件，请缩短检索词、减少筛选条件或每页条数。",
             "limit" if limit > DEFAULT_LIMIT else None,
         )
+    if state.facet_size > affordable:
+        state.facet_size = affordable
     return state
 
 
-def state_link_bytes(state: SearchState) -> int:
-    """About how many bytes the links of ``state``'s results page take (each carries the state):
-    what :data:`MAX_LINK_BYTES` bounds."""
+def _link_bytes(state: SearchState) -> int:
     query = state.query_string()
-    per_link = len("/api/search?") + len(query) + 4 * query.count("&")  # "&" is "&amp;" in a page
+    return len("/api/search?") + len(query) + 4 * query.count("&")  # "&" is "&amp;" in a page
+
+
+def affordable_facet_size(state: SearchState) -> int:
+    """How many values a facet may list for ``state`` within :data:`MAX_LINK_BYTES` (below 1: the
+    state is too long for a results page)."""
+    per_link = _link_bytes(state)
     selected = sum(len(values) for values in state.filters.values()) + bool(state.date_from) + bool(state.date_to)
-    return per_link * (2 * state.limit + FIXED_LINKS + 2 * selected)
+    left = MAX_LINK_BYTES - per_link * (2 * state.limit + EXTRA_LINKS + 2 * selected)
+    return left // ((per_link + FACET_VALUE_BYTES) * len(FACETS))
+
+
+def state_link_bytes(state: SearchState) -> int:
+    """About how many bytes the links of ``state``'s results page take, with the facet values they
+    come with: what :data:`MAX_LINK_BYTES` bounds."""
+    per_link = _link_bytes(state)
+    selected = sum(len(values) for values in state.filters.values()) + bool(state.date_from) + bool(state.date_to)
+    facet_values = state.facet_size * len(FACETS)
+    return per_link * (2 * state.limit + EXTRA_LINKS + 2 * selected) + (per_link + FACET_VALUE_BYTES) * facet_values
 
 
 #: Routes whose query string is a search state (the others read one parameter, or drop a bad state).

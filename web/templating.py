@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from web.highlight import mark_segments, safe_snippet
+from web.highlight import first_sentence, mark_segments, safe_snippet
 from web.labels import FACETS, date_label, facet_label, kind_label, sort_label, suggestion_type_label, value_label
 
 
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         sort_label=sort_label,
         suggestion_type_label=suggestion_type_label,
         snippet=safe_snippet,
+        first_sentence=first_sentence,
         marked=lambda text, terms: mark_segments(text or "", terms or []),
     )
     app.jinja_env.globals.update(FACETS=FACETS)

@@ -1,6 +1,6 @@
 """One plain dict per view: the HTML templates render it, the /api routes serve it as JSON.
 
-Datasette's rule: anything the page shows is in its JSON twin. The search dict is the DESIGN §6 shape
+Datasette's rule: anything the page shows is in its JSON twin. The search dict is the search shape
 (``query``, ``total``, ``page``, ``limit``, ``sort``, ``filters``, ``took_ms``, ``results``, ``facets``)
 with links added: each row's ``url``, each facet value's ``label``/``selected``/``toggle_url``, the
 active filters with ``remove_url``, sort options, pagination, and alternatives when nothing matched.
@@ -17,10 +17,13 @@ from flask import url_for
 from search.api import SearchHit, SearchResponse
 from web.archive import get_archive, query_error_types
 from web.highlight import mark_segments, paragraphs
-from web.labels import FACETS, kind_label, value_label
-from web.params import ParamError, SearchState
+from web.labels import FACETS, date_label, kind_label, value_label
+from web.params import DEFAULT_FACET_SIZE, LIMIT_CHOICES, MAX_FACET_SIZE, MORE_FACET_SIZE, ParamError, SearchState
+from web.timeline import timeline
 
 MAX_ALTERNATIVES = 6
+#: Articles one download from the results page holds at most (the CLI's export has no cap).
+EXPORT_MAX_ROWS = 10_000
 HOME_FACETS = ("place", "reporter", "year", "kind")
 HOME_FACET_SIZE = 8
 
@@ -60,23 +63,60 @@ def run_search(state: SearchState, **overrides: Any) -> SearchResponse:
         "sort": state.sort,
         "page": state.page,
         "limit": state.limit,
+        # One more than shown: whether a facet has more values costs nothing (Datasette's trick).
+        "facet_size": min(state.facet_size, MAX_FACET_SIZE) + 1,
     }
     options.update(overrides)
     try:
         return get_archive().search(**options)
     except query_error_types() as error:
-        message = str(error) or "检索参数有误。"
-        named = re.match(r"bad (\w+)", message)
-        param = named.group(1) if named and named.group(1) in (*FACETS, "from", "to", "sort", "page", "limit") else None
+        message, param = chinese_query_error(str(error))
         raise ParamError(message, param) from error
 
 
+_ENGINE_ERRORS = (
+    (re.compile(r"bad year '?(.*?)'?: "), "year", "年份应为四位数字，收到的是“{0}”。"),
+    (re.compile(r"bad month '?(.*?)'?: "), "month", "月份应为 1 到 12 之间的整数，收到的是“{0}”。"),
+    (re.compile(r"bad kind '?(.*?)'?: "), "kind", "体裁应为 news（消息）、photo（图片新闻）或 feature（通讯·特写），收到的是“{0}”。"),
+    (re.compile(r"bad date range"), "from", "起始日期晚于截止日期。"),
+    (re.compile(r"bad date '?(.*?)'?: "), None, "日期格式应为 年、年-月 或 年-月-日，收到的是“{0}”。"),
+    (re.compile(r"unknown filter '?(.*?)'?: "), None, "未知的筛选项“{0}”。"),
+    (re.compile(r"unknown sort '?(.*?)'?: "), "sort", "未知的排序方式“{0}”。"),
+    (re.compile(r"bad (page|limit|facet_size) '?(.*?)'?: "), None, "参数 {0} 的取值“{1}”无效。"),
+)
+
+
+def chinese_query_error(message: str) -> tuple[str, str | None]:
+    """An engine's parameter error (English, for the CLI and scripts) as the page's Chinese message,
+    with the parameter it is about. The JSON twin keeps a stable English code (``bad_request``)."""
+    for pattern, param, text in _ENGINE_ERRORS:
+        match = pattern.match(message)
+        if match:
+            groups = [group[:20] for group in match.groups()]
+            if param is None and pattern.pattern.startswith("bad (page"):
+                param = groups[0]
+            return text.format(*groups), param
+    return "检索参数有误。", None
+
+
 def search_view(state: SearchState, endpoint: str = "pages.search") -> dict[str, Any]:
-    """The results page for ``state`` as plain data (DESIGN §6 keys plus links)."""
+    """The results page for ``state`` as plain data (the search shape's keys plus links)."""
     response = run_search(state)
     data = response.to_dict()
     data["results"] = [_row(hit, state) for hit in response.results]
-    data["facets"] = _facets(response, state, endpoint)
+    data["facets"], data["facet_more"] = _facets(response, state, endpoint)
+    data["timeline"] = timeline(data.get("histogram"), state, endpoint, search_url)
+    data["did_you_mean_url"] = search_url(state.copy(q=data["did_you_mean"], page=1), endpoint) if data.get("did_you_mean") else None
+    data["per_page_options"] = [
+        {"limit": n, "selected": n == state.limit, "url": search_url(state.copy(limit=n, page=1), endpoint)} for n in LIMIT_CHOICES
+    ]
+    export_query = state.copy(page=1, limit=10, facet_size=DEFAULT_FACET_SIZE).query_string()
+    data["export"] = {
+        "csv_url": url_for("export.results_csv") + (f"?{export_query}" if export_query else ""),
+        "jsonl_url": url_for("export.results_jsonl") + (f"?{export_query}" if export_query else ""),
+        "max_rows": EXPORT_MAX_ROWS,
+        "capped": response.total > EXPORT_MAX_ROWS,
+    }
     data["pages"] = response.pages
     data["highlight_terms"] = _highlight_terms(state.q)
     data["date_range"] = {"from": state.date_from or None, "to": state.date_to or None}
@@ -112,16 +152,33 @@ def _highlight_terms(q: str) -> list[str]:
         return []
 
 
-def _facets(response: SearchResponse, state: SearchState, endpoint: str) -> dict[str, list[dict[str, Any]]]:
-    """Datasette-style facets: each value with ``label``, ``selected`` and a server-built ``toggle_url``.
+def _facets(
+    response: SearchResponse, state: SearchState, endpoint: str
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, dict[str, Any]]]:
+    """Datasette-style facets: each value with ``label``, ``selected`` and a server-built ``toggle_url``;
+    and per facet whether it has more values than shown, with links to show more, all or fewer.
 
     Values selected in the URL but absent from the engine's list (beyond its top values) are kept, so
     they can be unselected from the sidebar as well as from the chips.
     """
     names = [name for name in FACETS if name in response.facets] + [name for name in response.facets if name not in FACETS]
     facets: dict[str, list[dict[str, Any]]] = {}
+    more: dict[str, dict[str, Any]] = {}
+    size = state.facet_size
     for name in names:
-        values = [value.to_dict() for value in response.facets[name]]
+        listed = [value.to_dict() for value in response.facets[name]]
+        tail = listed[size:]
+        truncated = any(not state.is_selected(name, value["value"]) for value in tail)
+        values = listed[:size] + [value for value in tail if state.is_selected(name, value["value"])]
+        more[name] = {
+            "truncated": truncated,
+            "shown": size,
+            "more_url": search_url(state.copy(facet_size=MORE_FACET_SIZE), endpoint) + f"#facet-{name}"
+            if truncated and size < MORE_FACET_SIZE else None,
+            "all_url": search_url(state.copy(facet_size=MAX_FACET_SIZE), endpoint) + f"#facet-{name}" if truncated else None,
+            "fewer_url": search_url(state.copy(facet_size=DEFAULT_FACET_SIZE), endpoint) + f"#facet-{name}"
+            if size > DEFAULT_FACET_SIZE and len(values) > DEFAULT_FACET_SIZE else None,
+        }
         seen = {str(value["value"]) for value in values}
         for selected in state.filters.get(name, []):
             if selected not in seen:
@@ -135,7 +192,7 @@ def _facets(response: SearchResponse, state: SearchState, endpoint: str) -> dict
             }
             for value in values
         ]
-    return facets
+    return facets, more
 
 
 def _pagination(state: SearchState, pages: int, endpoint: str) -> dict[str, Any]:
@@ -191,7 +248,7 @@ def _alternatives(state: SearchState, endpoint: str) -> list[dict[str, Any]]:
     alternatives: list[dict[str, Any]] = []
     for kind, label, candidate in candidates[: MAX_ALTERNATIVES + 2]:
         try:
-            total = run_search(candidate, page=1, limit=1).total
+            total = run_search(candidate, page=1, limit=1, facet_size=0, did_you_mean=False).total
         except ParamError:
             continue
         if total:
@@ -231,7 +288,7 @@ def home_view() -> dict[str, Any]:
 
 
 def article_view(article_id: str, state: SearchState, api: bool = False) -> dict[str, Any] | None:
-    """An article with every DESIGN §5 field, its body as marked paragraphs, related articles and the
+    """An article with every Article field, its body as marked paragraphs, related articles and the
     way back to the search it came from; ``None`` if there is no such article."""
     archive = get_archive()
     article = archive.article(article_id)
@@ -249,6 +306,7 @@ def article_view(article_id: str, state: SearchState, api: bool = False) -> dict
     data["html_url"] = article_url(article_id, state)
     data["json_url"] = article_url(article_id, state, endpoint="api.article")
     data["facet_urls"] = _article_facet_links(article.to_dict())
+    data["page_url"] = page_url(article.source) + f"#a-{article.position}" if article.source else None
     return data
 
 
@@ -275,3 +333,54 @@ def suggest_view(prefix: str) -> dict[str, Any]:
             continue
         suggestions.append({"text": text, "type": str(item.get("type", "")), "url": search_url(SearchState(q=text))})
     return {"query": prefix, "suggestions": suggestions}
+
+
+# ---------------------------------------------------------------------------------------------
+# Browse by issue
+
+
+def page_url(source: str, endpoint: str = "pages.browse_page") -> str:
+    """The URL of one page file's listing (``/browse/<source>``)."""
+    return url_for(endpoint, source=source)
+
+
+def browse_view() -> dict[str, Any]:
+    """Papers and dates, each with its page files (newest first): what ``/browse`` lists."""
+    pages = get_archive().pages()
+    papers: dict[str, dict[str, Any]] = {}
+    for page in pages:
+        paper = page.get("paper") or ""
+        group = papers.setdefault(paper, {"paper": paper or None, "label": paper or "未注明报纸", "dates": {}})
+        date = page.get("date") or ""
+        day = group["dates"].setdefault(date, {"date": date or None, "label": date_label(date) if date else "日期不详", "pages": []})
+        day["pages"].append(
+            {
+                **page,
+                "url": page_url(page["source"]),
+                "json_url": page_url(page["source"], "api.browse_page"),
+                "search_url": search_url(SearchState(filters={"source": [page["source"]]})),
+            }
+        )
+    groups = [{**group, "dates": list(group["dates"].values())} for group in papers.values()]
+    return {"papers": groups, "pages": len(pages), "articles": sum(int(p.get("articles") or 0) for p in pages)}
+
+
+def page_view(source: str) -> dict[str, Any] | None:
+    """One page file's articles in page order with their headlines; ``None`` if it is not indexed."""
+    archive = get_archive()
+    articles = archive.page_articles(source)
+    if not articles:
+        return None
+    info = next((page for page in archive.pages() if page["source"] == source), {"source": source})
+    rows = []
+    for article in articles:
+        rows.append({**article, "kind_label": kind_label(article.get("kind")), "url": article_url(article["id"]),
+                     "anchor": f"a-{article.get('position') or 0}"})  # fmt: skip
+    return {
+        **info,
+        "date_label": date_label(info.get("date")) if info.get("date") else "",
+        "articles": rows,
+        "search_url": search_url(SearchState(filters={"source": [source]})),
+        "browse_url": url_for("pages.browse"),
+        "json_url": page_url(source, "api.browse_page"),
+    }

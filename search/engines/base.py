@@ -7,9 +7,17 @@ same plain-data shapes:
 
 - ``search(...)`` -> ``{"query", "total", "page", "limit", "sort", "filters", "took_ms", "results":
   [{"id", "title", "kicker", "subtitle", "source", "date", "reporters", "places", "kind", "score",
-  "snippet"}], "facets": {name: [{"value", "count"}]}}`` (more keys may be added, never removed);
+  "snippet"}], "facets": {name: [{"value", "count"}]}, "histogram": {"unit", "year", "buckets":
+  [{"value", "count"}], "undated"}}`` (more keys may be added, never removed);
 - ``article(id)`` -> :class:`~search.model.Article` or None; ``related`` -> result rows;
-- ``suggest(prefix)`` -> ``[{"text", "type"}]``; ``export()`` -> every Article; ``stats()`` -> a dict;
+- ``suggest(prefix)`` -> ``[{"text", "type"}]``; ``export(q, filters, sort)`` -> every Article (of the
+  whole result set when a query or filters are given); ``stats()`` -> a dict;
+- ``pages()`` -> ``[{"source", "date", "paper", "page", "section", "articles"}]`` (browse by issue);
+  ``page_articles(source)`` -> that page file's articles in page order, ``[{"id", "position", "title",
+  "kicker", "subtitle", "kind", "date", "reporters", "lead", "chars"}]``;
+- ``vocabulary()`` -> ``[{"text", "count", "type"}]``: indexed Chinese names and headline words (2–12
+  characters) with the number of articles holding each (did-you-mean and pinyin completions);
+  ``term_counts(words)`` -> ``{word: count}``: how many articles hold each word as a word;
 - ``rebuild(seeds_dir, ...)`` -> :class:`BuildReport`.
 
 Errors: :class:`IndexMissing` (nothing to search yet: CLI one-line error, HTTP 503) and its subclass
@@ -83,6 +91,8 @@ class BuildReport:
     damaged: list[str] = field(default_factory=list)  # what was wrong with the index (rebuilt in full)
     articles_added: int = 0
     articles_removed: int = 0
+    articles_reindexed: int = 0  # segmented again because a dictionary word they hold changed
+    dictionary_changed: list[str] = field(default_factory=list)  # words added, removed or retagged
     articles_total: int = 0
     generation: str | None = None
     seconds: float = 0.0
@@ -90,7 +100,7 @@ class BuildReport:
     @property
     def changed(self) -> bool:
         """True when this run wrote to the index."""
-        return bool(self.full or self.added or self.updated or self.removed)
+        return bool(self.full or self.added or self.updated or self.removed or self.articles_reindexed or self.dictionary_changed)
 
     def summary(self) -> str:
         """One line: counts of files and articles, and the time taken."""
@@ -102,6 +112,8 @@ class BuildReport:
             f"{len(self.skipped)} skipped",
         ]
         mode = "full rebuild" if self.full else "incremental"
+        if self.dictionary_changed and not self.full:
+            parts.append(f"{len(self.dictionary_changed)} dictionary words changed, {self.articles_reindexed} articles re-segmented")
         return (
             f"Indexed {self.seeds_dir} -> {self.index_dir} ({mode}): files {', '.join(parts)}; "
             f"articles +{self.articles_added} -{self.articles_removed}, {self.articles_total} total; "
@@ -152,8 +164,27 @@ class Engine(Protocol):
         """Completions for what has been typed."""
         ...
 
-    def export(self) -> Iterator[Article]:
-        """Every indexed article, from one consistent snapshot."""
+    def export(
+        self, q: str | None = None, filters: Mapping[str, Sequence[str]] | None = None, sort: str = "relevance"
+    ) -> Iterator[Article]:
+        """Every indexed article from one consistent snapshot; with a query or filters, every article
+        of that search's result set (not one page), in result order."""
+        ...
+
+    def pages(self) -> list[dict[str, Any]]:
+        """Every indexed page file with its date, paper, page, section and article count."""
+        ...
+
+    def page_articles(self, source: str) -> list[dict[str, Any]]:
+        """The articles of one page file in page order (empty for an unknown file)."""
+        ...
+
+    def vocabulary(self) -> list[dict[str, Any]]:
+        """Indexed Chinese names and headline words with their document counts (``{"text", "count", "type"}``)."""
+        ...
+
+    def term_counts(self, words: Sequence[str]) -> dict[str, int]:
+        """How many articles hold each of ``words`` as a word (zeros may be left out)."""
         ...
 
     def stats(self) -> dict[str, Any]:

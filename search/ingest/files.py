@@ -25,6 +25,8 @@ from pathlib import Path
 PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 CATALOG_NAME = "catalog.toml"
+#: Files of the seeds directory that configure the archive and are never read as pages.
+SEED_CONFIG_FILES = (CATALOG_NAME, "dictionary.toml", "synonyms.toml")
 _BLOCK = 1 << 20
 
 
@@ -66,8 +68,8 @@ def link_target_problem(path: Path, seeds_dir: Path, follow_symlinks: bool) -> s
 
 
 def scan_seeds(seeds_dir: Path, follow_symlinks: bool = False) -> SeedScan:
-    """List ``seeds_dir``: seed files by name, and every other file reported (hidden files and
-    ``catalog.toml`` aside; directories are not seed entries)."""
+    """List ``seeds_dir``: seed files by name, and every other file reported (hidden files and the
+    configuration files of :data:`SEED_CONFIG_FILES` aside; directories are not seed entries)."""
     from search.ingest.sources import (
         printable_name,  # the one escaping rule for names in reports
     )
@@ -77,7 +79,7 @@ def scan_seeds(seeds_dir: Path, follow_symlinks: bool = False) -> SeedScan:
     found: dict[str, Path] = {}
     for entry in os.scandir(seeds_dir):
         name = entry.name
-        if name.startswith(".") or name == CATALOG_NAME:
+        if name.startswith(".") or name in SEED_CONFIG_FILES:
             continue
         try:
             is_link = entry.is_symlink()

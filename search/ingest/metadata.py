@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
@@ -108,13 +109,54 @@ _STOP_WORDS = frozenset(
 )
 
 
-def _people(tags: list[tuple[str, str]], text: str, places: set[str]) -> list[str]:
+#: Last characters of things, not people: a word ending in one of them is not a given name even when
+#: jieba's dictionary tags it ``nr`` (it tags 季后赛 and 康复 so).
+_THING_ENDINGS = tuple("赛季队杯节馆站港路街湾场厂园业区县市省局院所部处科室线网台报刊费率化性石品车机器药术证法会册衣里先能表写们者")
+#: A dictionary word this frequent that is tagged ``nr`` is a common word the dictionary mis-tags
+#: (季后赛 588, 康复 1018), or a famous name; either way it needs a cue word or a title to count.
+_COMMON_WORD_FREQ = 300
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> tuple[dict[str, int], dict[str, str]]:
+    """Word frequencies and part-of-speech tags of jieba's main dictionary (``dict.txt``)."""
+    freqs: dict[str, int] = {}
+    tags: dict[str, str] = {}
+    with resources.files("jieba").joinpath("dict.txt").open("r", encoding="utf-8") as lines:
+        for line in lines:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                freqs[parts[0]] = int(parts[1])
+                if len(parts) >= 3:
+                    tags[parts[0]] = parts[2]
+    return freqs, tags
+
+
+def _dictionary_frequencies() -> dict[str, int]:
+    """Word frequencies of jieba's main dictionary."""
+    return _dictionary()[0]
+
+
+def _common_word(name: str) -> bool:
+    """True if jieba's dictionary lists ``name`` as a word that is not a name (申请人, 练习册)."""
+    tag = _dictionary()[1].get(name)
+    return tag is not None and not tag.startswith("nr")
+
+
+def _people(tags: list[tuple[str, str]], text: str, places: set[str], orgs: Sequence[str] = ()) -> list[str]:
+    """People named in the text: a name after a title (书记郭程明), or a tagged name with evidence.
+
+    Rules (general, not per text): a candidate must look like a name (a surname, 2–4 characters), not
+    end like a thing (赛, 队, 路…), not be part of an organisation's name (丰德康 in 河南丰德康种业有限公司),
+    and, if it is a frequent dictionary word, have a cue word after it rather than mere repetition.
+    """
     people: dict[str, None] = {}
+    frequencies = _dictionary_frequencies()
     for match in _TITLE_BEFORE.finditer(text):
         name = match.group(1)
         if name.endswith(("说", "在", "和", "与", "等", "对", "将", "也", "就", "主")):
             name = name[:2]  # a three-character match that runs into the next word
-        if looks_like_name(name):
+        if looks_like_name(name) and not _common_word(name) and not name.endswith(_THING_ENDINGS):
             people.setdefault(name)
     # Tagged names need evidence: a cue word after them, a second mention, or a place in a list
     # ("王德敏、郑彦松、刘云华") beside an accepted name. Tags alone mistake 金刚石 for a person.
@@ -122,38 +164,89 @@ def _people(tags: list[tuple[str, str]], text: str, places: set[str]) -> list[st
     for i, (word, pos) in enumerate(tags):
         if word.endswith("说") and len(word) == 3:
             word = word[:2]  # "马远说": the tagger glued the verb to the name
-        if pos.startswith("nr") and word not in places and looks_like_name(word) and not word.endswith(("化", "性", "石")):
+        if pos.startswith("nr") and word not in places and looks_like_name(word) and not word.endswith(_THING_ENDINGS) and not _common_word(word):
             candidates.append((i, word))
     mentions = Counter(word for _, word in candidates)
     for index, word in candidates:
         following = tags[index + 1][0] if index + 1 < len(tags) else ""
-        if following.startswith(_CUE_AFTER) or mentions[word] >= 2 and len(word) == 3:
+        # Repetition alone is weak evidence: it counts only for a word jieba's dictionary does not know
+        # (申请人 and 季后赛 are in it, mis-tagged as names; a reporter's new name is not).
+        known = word in frequencies
+        if following.startswith(_CUE_AFTER) or (mentions[word] >= 2 and len(word) == 3 and not known):
             people.setdefault(word)
     for index, word in candidates:
         neighbours = [tags[j][0] for j in (index - 2, index + 2) if 0 <= j < len(tags) and tags[(index + j) // 2][0] == "、"]
         if any(name in people for name in neighbours):
             people.setdefault(word)
     # A 2-character candidate that is a prefix of a 3-character one is the same person cut short.
-    return [p for p in people if not any(other != p and other.startswith(p) for other in people)]
+    found = [p for p in people if not any(other != p and other.startswith(p) for other in people)]
+    return [p for p in found if not any(p in org for org in orgs)]
+
+
+#: Parts an organisation's name may hold whatever their tag (有限责任 is tagged as an idiom).
+_ORG_WORDS = {"有限责任", "有限", "股份", "(", ")", "（", "）"}
+#: After these words 中心 means "central" (国家中心城市), not a centre that is an organisation.
+_CENTRAL_WHAT = ("城市", "城区", "地带", "区域", "地位", "位置", "环节", "任务", "工作")
+#: A place followed by only one of these is no organisation's name (郑州中心); 高新区党工委 and 郑州大学 are.
+_BARE_SUFFIXES = {"中心", "集团", "公司", "企业"}
+#: One-character references to "the" district, city, county…: 区党工委 is 高新区党工委 seen from inside.
+_SHORT_REFERENCES = {"区", "市", "县", "省", "镇", "乡", "街道"}
 
 
 def _orgs(tags: list[tuple[str, str]]) -> list[str]:
+    """Organisations named in the text: a run of name parts ending in an organisation suffix.
+
+    General rules: the name starts at a proper name or a place (辖区企业中原粮食集团 → 中原粮食集团),
+    is more than a place plus a bare suffix (郑州中心), is not a one-character reference (区党工委),
+    keeps its parentheses balanced (河南省煤气(集团)有限责任公司), and a name that is the tail of a
+    longer one found in the same text (纪检监察工委 of 高新区纪检监察工委) is left out.
+    """
+    gazetteer_forms = gazetteer()
     orgs: dict[str, None] = {}
+
+    def is_part(word: str, pos: str) -> bool:
+        return word in _ORG_WORDS or pos in _ORG_PARTS and re.match(rf"^[{_CJK}A-Za-z]+$", word) is not None
+
+    frequencies = _dictionary_frequencies()
+
+    def is_proper(word: str, pos: str) -> bool:
+        if word in gazetteer_forms:
+            return True
+        if pos.startswith("nr") and len(word) > 1 and frequencies.get(word, 0) >= _COMMON_WORD_FREQ:
+            return False  # a common word the dictionary tags as a name (康复); a lone surname still counts
+        return pos in _PROPER and pos != "j"
+
     for index, (word, _) in enumerate(tags):
         if not word.endswith(_ORG_SUFFIXES):
             continue
+        following = tags[index + 1][0] if index + 1 < len(tags) else ""
+        if following in (")", "）"):
+            continue  # "(集团)": the suffix is inside a longer name, whose own suffix comes later
+        if word.endswith("中心") and following.startswith(_CENTRAL_WHAT):
+            continue
         start = index
-        while start > 0 and index - start < 6 and tags[start - 1][1] in _ORG_PARTS and re.match(rf"^[{_CJK}A-Za-z()（）]+$", tags[start - 1][0]):
+        while start > 0 and index - start < 8 and is_part(*tags[start - 1]):
             start -= 1
+        # Start at the first proper name or place: 辖区 企业 中原 粮食 集团 -> 中原粮食集团 (a single
+        # character is kept: 沟赵办事处's 沟 is part of the name, not a generic word before it).
+        while start < index and len(tags[start][0]) > 1 and not is_proper(*tags[start]):
+            start += 1
         if word in _NOT_ORG_WORDS and start == index:
             continue
         run = tags[start : index + 1]
-        if word.endswith("局") and word in _NOT_ORG_WORDS or not any(pos in _PROPER for _, pos in run):
+        if word.endswith("局") and word in _NOT_ORG_WORDS or not any(is_proper(part, pos) for part, pos in run):
             continue  # "发展格局", "消费中心": no proper name, no organisation
-        name = "".join(part for part, _ in run).strip("()（）")
+        if run[0][0] in _SHORT_REFERENCES:
+            continue
+        bare = [part for part, _pos in run if part not in gazetteer_forms]
+        if len(bare) == 1 and bare[0] in _BARE_SUFFIXES:
+            continue  # a place and a bare suffix: 郑州中心
+        name = "".join(part for part, _ in run)
+        name = name.strip("（）()") if name.count("(") + name.count("（") != name.count(")") + name.count("）") else name
         if 4 <= len(name) <= 30 and name not in _GENERIC_ORGS:
             orgs.setdefault(name)
-    return list(orgs)
+    names = list(orgs)
+    return [name for name in names if not any(other != name and other.endswith(name) for other in names)]
 
 
 def _keywords(tags: list[tuple[str, str]], limit: int) -> list[str]:
@@ -174,10 +267,11 @@ def describe(title: str, body: str, keyword_limit: int = 8) -> dict[str, list[st
     places = find_places(text)
     tags = rjieba.tag(text)
     place_set = set(places) | set(gazetteer())
+    orgs = _orgs(tags)
     return {
         "places": places,
-        "people": _people(tags, text, place_set),
-        "orgs": _orgs(tags),
+        "people": _people(tags, text, place_set, orgs),
+        "orgs": orgs,
         "keywords": _keywords(tags, keyword_limit),
     }
 

@@ -30,9 +30,16 @@ def highlight_pattern(units: Sequence[Unit]) -> re.Pattern[str] | None:
 
 
 def _mark(text: str, spans: Sequence[tuple[int, int]], start: int, end: int) -> str:
-    """HTML for ``text[start:end]`` with the given spans (inside it) wrapped in ``<mark>``."""
-    out, pos = [], start
+    """HTML for ``text[start:end]`` with the given spans (inside it) wrapped in ``<mark>``; spans that
+    touch make one mark (two marks side by side read as a gap between the words)."""
+    merged: list[tuple[int, int]] = []
     for s, e in spans:
+        if merged and s == merged[-1][1]:
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    out, pos = [], start
+    for s, e in merged:
         if e <= start or s >= end:
             continue
         s, e = max(s, start), min(e, end)

@@ -3,6 +3,7 @@
  * 1. Suggestions for the search box (ARIA 1.2 combobox + listbox, fed by /api/suggest):
  *    ArrowDown/ArrowUp move, Enter picks, Escape closes, a click picks.
  * 2. The facet panel starts collapsed on narrow screens (it is rendered open for no-JS users).
+ * 3. A filter box inside a long facet list (hidden without script: the list and its 全部 link work).
  */
 (function () {
   "use strict";
@@ -132,9 +133,26 @@
     for (var i = 0; i < panels.length; i++) { panels[i].open = false; }
   }
 
+  function setupFacetFilter(input) {
+    var list = document.querySelector('ul[data-facet-list="' + input.getAttribute("data-facet-filter") + '"]');
+    if (!list) { return; }
+    input.hidden = false;
+    input.addEventListener("input", function () {
+      var needle = input.value.trim().toLowerCase();
+      var items = list.querySelectorAll("li");
+      for (var i = 0; i < items.length; i++) {
+        var label = items[i].querySelector(".facet-label");
+        var text = label ? label.textContent.toLowerCase() : "";
+        items[i].hidden = needle !== "" && text.indexOf(needle) === -1;
+      }
+    });
+  }
+
   function init() {
     var inputs = document.querySelectorAll("input[role=combobox][data-suggest-url]");
     for (var i = 0; i < inputs.length; i++) { setupCombobox(inputs[i]); }
+    var filters = document.querySelectorAll("input[data-facet-filter]");
+    for (var j = 0; j < filters.length; j++) { setupFacetFilter(filters[j]); }
     collapseFacetsOnNarrowScreens();
   }
 

@@ -34,6 +34,7 @@ from search.engines.base import BuildReport, IndexDamaged, IndexMissing, Progres
 from search.engines.embedded import integrity
 from search.engines.embedded.indexer import (
     MANIFEST_NAME,
+    PENDING_NAME,
     POINTER_NAME,
     index_exists,
     read_pointer,
@@ -60,6 +61,7 @@ class EmbeddedEngine:
         self._verifier = integrity.Verifier()
         self._suspects: set[tuple[str, str]] = set()  # (generation, file) seen changing in place
         self._terms_cache: tuple[Any, int] | None = None
+        self._words: tuple[Any, list[tuple[str, str]]] | None = None
 
     @property
     def state_dir(self) -> Path:
@@ -195,11 +197,15 @@ class EmbeddedEngine:
 
     @contextmanager
     def _using(self) -> Iterator[Any]:
+        from search.analysis import archive_words
+
         with self._lock:
             searcher = self._fresh_searcher()
             gen_dir = self._gen_dir
             try:
-                yield searcher
+                # Queries are cut with the dictionary the index was built with (seeds/dictionary.toml).
+                with archive_words(self._archive_words(searcher)):
+                    yield searcher
             except (QueryError, IndexMissing):
                 raise
             except Exception as error:  # noqa: BLE001 - damage shows up as any error while reading
@@ -210,6 +216,24 @@ class EmbeddedEngine:
                     self._close_searcher()
                     raise damaged from error
                 raise
+
+    def _archive_words(self, searcher: Any) -> list[tuple[str, str]]:
+        """The archive dictionary of the open generation, read from its manifest once per commit."""
+        generation = searcher.reader().generation()
+        key = (self._gen_dir, generation)
+        if self._words is not None and self._words[0] == key:
+            return self._words[1]
+        assert self._gen_dir is not None
+        # The journal names the commit before the manifest does (it is promoted right after).
+        for name in (MANIFEST_NAME, PENDING_NAME):
+            manifest = read_json(self._gen_dir / name)
+            if isinstance(manifest, dict) and manifest.get("generation") == generation:
+                entry = manifest.get("dictionary")
+                pairs = entry.get("words", []) if isinstance(entry, dict) else []
+                words = [(str(pair[0]), str(pair[1])) for pair in pairs if isinstance(pair, list) and len(pair) == 2]
+                self._words = (key, words)
+                return words
+        return self._words[1] if self._words is not None else []
 
     def close(self) -> None:
         """Release the cached searcher (it is reopened on next use)."""
@@ -248,24 +272,66 @@ class EmbeddedEngine:
         with self._using() as searcher:
             return suggest(searcher, prefix, limit=limit)
 
-    def export(self) -> Iterator[Article]:
-        """Every indexed article, all fields, from one consistent snapshot of the index.
+    def export(
+        self, q: str | None = None, filters: Mapping[str, Sequence[str]] | None = None, sort: str = "relevance"
+    ) -> Iterator[Article]:
+        """Every indexed article, all fields, from one consistent snapshot of the index; with ``q``
+        or ``filters``, every article that search finds (the whole result set), in result order.
 
         Uses its own searcher so a long export neither blocks searches nor is disturbed by a refresh.
         """
         from whoosh import index as whoosh_index
 
+        from search.analysis import archive_words
+        from search.engines.embedded.listing import articles_of, matching_docnums
         from search.engines.embedded.search import iter_articles
 
         with self._lock:
-            self._fresh_searcher()
+            words = self._archive_words(self._fresh_searcher())
             gen_dir = self._gen_dir
         assert gen_dir is not None
         searcher = whoosh_index.open_dir(str(gen_dir)).searcher()
         try:
-            yield from iter_articles(searcher)
+            if q is None and not filters:
+                yield from iter_articles(searcher)
+            else:
+                with archive_words(words):  # the query is cut before the first article is yielded
+                    docnums = matching_docnums(searcher, q or "", filters, sort)
+                yield from articles_of(searcher, docnums)
         finally:
             searcher.close()
+
+    def pages(self) -> list[dict[str, Any]]:
+        """Every page file indexed: ``[{"source", "date", "paper", "page", "section", "articles"}]``."""
+        from search.engines.embedded.listing import list_pages
+
+        with self._using() as searcher:
+            return list_pages(searcher)
+
+    def page_articles(self, source: str) -> list[dict[str, Any]]:
+        """One page file's articles in page order (empty if no such file is indexed)."""
+        from search.engines.embedded.listing import page_articles
+
+        with self._using() as searcher:
+            return page_articles(searcher, source)
+
+    def term_counts(self, words: Sequence[str]) -> dict[str, int]:
+        """How many articles hold each word as a word (in the body): ``{word: count}``, zeros left out."""
+        with self._using() as searcher:
+            reader = searcher.reader()
+            counts = {}
+            for word in words[:5000]:
+                count = reader.doc_frequency("body", word)  # a headline's words are nearly always in its body too
+                if count:
+                    counts[word] = count
+            return counts
+
+    def vocabulary(self) -> list[dict[str, Any]]:
+        """Indexed Chinese words and names with their document counts: ``[{"text", "count", "type"}]``."""
+        from search.engines.embedded.listing import vocabulary
+
+        with self._using() as searcher:
+            return vocabulary(searcher)
 
     def stats(self) -> dict[str, Any]:
         """Articles, pages (seed files indexed), terms, index size in bytes, last build time."""

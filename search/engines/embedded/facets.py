@@ -63,3 +63,43 @@ def _top_values(table: DocTable, name: str, rows: np.ndarray, wanted: set[str], 
         )
         shown += [(v, c) for v, c in extra if normalize(v) not in shown_names]
     return [{"value": v, "count": c} for v, c in shown]
+
+
+def histogram(table: DocTable, passing: np.ndarray, selected: dict[str, set[str]], span: tuple[int, int] | None) -> dict[str, Any]:
+    """Matching articles per year, or per month when the selection lies within one year (the timeline).
+
+    ``{"unit": "year"|"month", "year": int|None, "buckets": [{"value": "2024" | "2024-11", "count"}],
+    "undated": int}``: buckets in date order, empty periods between the first and last included (a
+    timeline shows gaps), articles without a year counted in ``undated``.
+    """
+    lo = table.date_lo[passing]
+    dated = lo > 0
+    years = (lo[dated] // 10000).astype(np.int64)
+    one_year = None
+    chosen = sorted(selected.get("year", ()))
+    if len(chosen) == 1:
+        one_year = int(chosen[0])
+    elif span is not None and span[0] // 10000 == span[1] // 10000 and span[0] > 0:
+        one_year = span[0] // 10000
+    elif len(years) and years.min() == years.max():
+        one_year = int(years.min())
+    undated = int((~dated).sum())
+    if one_year is not None:
+        # Rows dated to the year only (no month) cannot be placed on a month: they count as undated here.
+        in_year = years == one_year
+        hi = table.date_hi[passing][dated][in_year]
+        lo_in_year = lo[dated][in_year]
+        months = (lo_in_year // 100 % 100).astype(np.int64)
+        with_month = lo_in_year // 100 == hi // 100  # "2024" spans Jan-Dec: no month
+        months = months[with_month]
+        counts = np.bincount(months, minlength=13)
+        undated += int((~with_month).sum())
+        buckets = [{"value": f"{one_year:04d}-{m:02d}", "count": int(counts[m])} for m in range(1, 13)]
+        return {"unit": "month", "year": one_year, "buckets": buckets, "undated": undated}
+    if not len(years):
+        return {"unit": "year", "year": None, "buckets": [], "undated": undated}
+    first = int(years.min())
+    counts = np.bincount(years - first)
+    buckets = [{"value": f"{first + i:04d}", "count": int(c)} for i, c in enumerate(counts.tolist())]
+    return {"unit": "year", "year": None, "buckets": buckets, "undated": undated}
+

@@ -56,6 +56,7 @@ from search.engines.embedded.diskspace import (
     remove_new_entries,
     remove_writer_leftovers,
 )
+from search.ingest.files import SEED_CONFIG_FILES
 from search.engines.embedded.runlock import (
     DEFAULT_LOCK_TIMEOUT,
     LOCK_NAME,
@@ -84,6 +85,8 @@ MANIFEST_FORMAT = 1
 SETTLE_SECONDS = 2.0
 _GEN_DIR = re.compile(r"^gen-(\d+)$")
 _WHOOSH_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")  # Whoosh's TOC naming for the default index name
+#: Files of the seeds directory that configure the archive and are never read as pages.
+_SEED_CONFIG_FILES = SEED_CONFIG_FILES
 
 def _digest(value: Any) -> str | None:
     if value is None:
@@ -202,6 +205,8 @@ class _Plan:
     links: set[str] = field(default_factory=set)  # seed files that are (allowed) symbolic links
     sizes: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.time)  # when the run listed the files (seconds)
+    dictionary: Any = None  # search.ingest.dictionary.Dictionary of the seeds
+    words_changed: list[str] = field(default_factory=list)  # added or removed since the manifest
 
 
 def _scan(seeds_dir: Path, follow_symlinks: bool = False) -> tuple[dict[str, Path], dict[str, str], set[str]]:
@@ -245,9 +250,13 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None, follow_symlinks: boo
         sizes=sizes,
         started=started,
     )
+    from search.ingest.dictionary import load_dictionary
+
+    plan.dictionary = load_dictionary(seeds_dir)
     if manifest is None:
         plan.extract = {name: "new" for name in files}
         return plan
+    plan.words_changed = _words_changed(manifest, plan.dictionary.words)
     known: dict[str, dict[str, Any]] = manifest["files"]
     plan.removed = sorted(name for name in known if name not in files)
     for name in files:
@@ -271,6 +280,18 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None, follow_symlinks: boo
             elif any(owner is not None and owner > name for owner in shadowed_by):
                 plan.extract[name] = "duplicate id: this file comes first by name"
     return plan
+
+
+def _manifest_words(manifest: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The archive dictionary an index was built with (``(word, tag)`` pairs; none before it existed)."""
+    entry = (manifest or {}).get("dictionary") or {}
+    return [(str(word), str(tag)) for word, tag in entry.get("words", []) if word]
+
+
+def _words_changed(manifest: dict[str, Any], words: list[tuple[str, str]]) -> list[str]:
+    """Words added, removed or retagged since the index was built."""
+    before, now = dict(_manifest_words(manifest)), dict(words)
+    return sorted(word for word in before.keys() | now.keys() if before.get(word) != now.get(word))
 
 
 def _catalog_entry(plan: _Plan, name: str) -> dict[str, Any] | None:
@@ -398,7 +419,8 @@ def _rebuild_locked(
 
     plan = _plan(seeds, manifest, options.follow_symlinks)
     report.skipped.update(plan.unsupported)
-    if manifest is not None and not plan.extract and not plan.removed:
+    _dictionary_problems(plan, report)
+    if manifest is not None and not plan.extract and not plan.removed and not plan.words_changed:
         assert gen_dir is not None and pointer is not None
         if manifest.get("catalog_sha") != plan.catalog_sha:
             # The catalog changed without touching any indexed file's entry: record it, no commit.
@@ -409,25 +431,31 @@ def _rebuild_locked(
         report.generation = pointer["generation"]
         return
 
-    if not report.full:
-        assert gen_dir is not None and manifest is not None and pointer is not None
-        try:
-            _incremental_build(gen_dir, manifest, plan, options, report, ANALYSIS_VERSION)
-            report.generation = pointer["generation"]
-            return
-        except IndexUnreadable as error:
-            # Damage the checksums did not show (or a manifest that vouched for damaged files):
-            # start again from the seeds, into a new generation.
-            fresh = BuildReport(seeds_dir=report.seeds_dir, index_dir=report.index_dir)
-            report.__dict__.update(fresh.__dict__)
-            report.full, report.full_reason = True, f"index damaged: {error}"
-            report.damaged = [str(error)]
-            before = manifest
-            plan = _plan(seeds, None, options.follow_symlinks)
-            report.skipped.update(plan.unsupported)
-    _full_build(index, pointer, plan, options, report, ANALYSIS_VERSION, worker_count(jobs))
-    if before is not None:
-        report.removed = sorted(name for name in before["files"] if name not in plan.files)
+    from search.analysis import archive_words
+
+    report.dictionary_changed = list(plan.words_changed)
+    # Everything segmented in this run (workers forked to read files or to write segments inherit
+    # the context) uses the archive's own words.
+    with archive_words(plan.dictionary.words):
+        if not report.full:
+            assert gen_dir is not None and manifest is not None and pointer is not None
+            try:
+                _incremental_build(gen_dir, manifest, plan, options, report, ANALYSIS_VERSION)
+                report.generation = pointer["generation"]
+                return
+            except IndexUnreadable as error:
+                # Damage the checksums did not show (or a manifest that vouched for damaged files):
+                # start again from the seeds, into a new generation.
+                fresh = BuildReport(seeds_dir=report.seeds_dir, index_dir=report.index_dir)
+                report.__dict__.update(fresh.__dict__)
+                report.full, report.full_reason = True, f"index damaged: {error}"
+                report.damaged = [str(error)]
+                before = manifest
+                plan = _plan(seeds, None, options.follow_symlinks)
+                report.skipped.update(plan.unsupported)
+        _full_build(index, pointer, plan, options, report, ANALYSIS_VERSION, worker_count(jobs))
+        if before is not None:
+            report.removed = sorted(name for name in before["files"] if name not in plan.files)
 
 
 def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan) -> None:
@@ -569,6 +597,7 @@ def _new_manifest(plan: _Plan, analysis_version: str, files: dict[str, Any]) -> 
         "format": MANIFEST_FORMAT,
         "analysis_version": analysis_version,
         "catalog_sha": plan.catalog_sha,
+        "dictionary": _dictionary_entry(plan),
         "built_at": _now(),
         "files": files,
     }
@@ -622,6 +651,15 @@ def _index_files(
             writer.delete_by_term("id", article_id)
             report.articles_removed += 1
     _give_up_ids(files, taken, report)
+
+
+def _dictionary_problems(plan: _Plan, report: BuildReport) -> None:
+    if plan.dictionary is not None and plan.dictionary.problems:
+        report.problems["dictionary.toml"] = list(plan.dictionary.problems)
+
+
+def _dictionary_entry(plan: _Plan) -> dict[str, Any]:
+    return {"sha256": plan.dictionary.sha256, "words": [list(pair) for pair in plan.dictionary.words]}
 
 
 def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
@@ -730,6 +768,8 @@ def _incremental_build(
     # Room for the new segment, and for Whoosh merging small segments into one at the commit.
     check_space(gen_dir, 2 * _expected_bytes(plan, names, gen_dir), f"updating {len(names)} seed files")
 
+    from search.engines.embedded.schema import add_articles
+
     before = entries(gen_dir)
     try:
         ix = whoosh_index.open_dir(str(gen_dir))
@@ -749,6 +789,14 @@ def _incremental_build(
                 writer.delete_by_term("id", article_id)
             writer.delete_by_term("source", name)
             report.articles_removed += len(known.get(name, {}).get("ids", []))
+        if plan.words_changed:
+            # Only articles whose text holds a changed word are cut differently now: rewrite those
+            # (from their stored fields) and leave every other article, and every file, alone.
+            leaving = set(plan.removed) | set(names)
+            stored = _articles_holding(ix, plan.words_changed, leaving)
+            for article in stored:
+                writer.delete_by_term("id", article.id)
+            report.articles_reindexed = add_articles(writer, stored)
         _index_files(writer, plan, names, owners, files, options, report)
         new_manifest = _new_manifest(plan, version, files)
         new_manifest["generation"] = whoosh_generation(gen_dir) + 1  # what this commit will write
@@ -793,6 +841,25 @@ def _incremental_build(
                 report.refused[name] = "; ".join(entry.get("problems") or [])
     report.articles_total = sum(len(entry["ids"]) for entry in files.values())
     _catalog_problems(plan, report)
+
+
+def _articles_holding(ix: Any, words: list[str], leaving: set[str]) -> list[Any]:
+    """The committed articles whose normalised headline or body contains any of ``words`` (skipping
+    those of the files in ``leaving``, which this run deletes or re-extracts anyway)."""
+    from search.analysis import normalize
+    from search.engines.embedded.doctable import doc_table
+    from search.engines.embedded.schema import document_to_article
+
+    found: dict[int, None] = {}
+    with ix.searcher() as searcher:
+        table = doc_table(searcher)
+        for word in words:
+            needle = normalize(word).encode("utf-8")
+            for docnum in table.text.occurrences(needle, None, False, None):
+                if table.row_of[docnum] >= 0:
+                    found.setdefault(docnum)
+        articles = [document_to_article(searcher.stored_fields(docnum)) for docnum in sorted(found)]
+    return [article for article in articles if article.source not in leaving]
 
 
 def index_exists(index_dir: str | Path) -> bool:

@@ -31,7 +31,7 @@ from whoosh import query as wq
 
 from search.analysis import normalize
 from search.engines.embedded.doctable import doc_table
-from search.engines.embedded.facets import filter_and_count
+from search.engines.embedded.facets import filter_and_count, histogram
 from search.engines.embedded.matching import Matcher, rank
 from search.engines.embedded.schema import document_to_article
 from search.model import Article
@@ -56,6 +56,7 @@ def _row(searcher: Any, docnum: int, score: float, pattern: re.Pattern[str] | No
         "kind": stored.get("kind") or "",
         "score": round(float(score), 4),
         "snippet": make_snippet(stored.get("body") or stored.get("lead") or "", pattern),
+        "lead": stored.get("lead") or "",
     }
 
 
@@ -100,6 +101,7 @@ def run_search(
         "took_ms": round((time.perf_counter() - started) * 1000, 2),
         "results": results,
         "facets": facets,
+        "histogram": histogram(table, passing, selected, span),
     }
 
 
