@@ -139,7 +139,7 @@ def test_a_link_to_a_file_outside_the_seeds_is_skipped_and_reported(tmp_path):
     os.symlink(SEED_PAGES[0].name, seeds / "alias.txt")  # inside: allowed
     result = newsearch("index", "--seeds", str(seeds), "--index", str(index))
     assert result.returncode == 0, result.stderr
-    assert f"skipped link.txt: symbolic link to a file outside the seeds directory ({secret}); skipped" in result.stdout
+    assert f"skipped link.txt: symbolic link to a file outside the seeds directory ({secret}); not followed" in result.stdout
     assert "skipped repo-link.txt: symbolic link to a file outside the seeds directory" in result.stdout
     assert f"added 2: {SEED_PAGES[0].name}, alias.txt" in result.stdout  # a link inside the seeds is a seed
     client = create_app({"TESTING": True}, index_dir=index).test_client()

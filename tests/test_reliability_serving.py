@@ -286,6 +286,43 @@ def test_a_huge_body_is_refused_from_its_headers_and_no_response_is_spooled_to_d
     assert "Traceback" not in err
 
 
+def test_downloads_nobody_reads_hold_no_disk_and_free_their_threads(index_dir):
+    """The whole-result-set downloads stream megabytes: two at most at once, none spooled to disk,
+    and one whose client stopped reading is dropped, so they can never take every thread."""
+    with Server(index_dir, threads=4) as server:
+        pid = serving_pid(server)
+        lazy = []
+        for _ in range(4):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sock.sendall(b"GET /export.jsonl HTTP/1.1\r\nHost: x\r\n\r\n")
+            lazy.append(sock)
+        time.sleep(3)
+        heads = []
+        for sock in lazy:
+            sock.settimeout(0.5)
+            try:
+                heads.append(sock.recv(12))
+            except TimeoutError:
+                heads.append(b"")
+        assert sorted(head[9:12] for head in heads) == [b"200", b"200", b"503", b"503"], heads
+        assert deleted_files(pid) == []
+        began = time.monotonic()
+        status, _headers, _body = server.request(f"/api/search?q={quote('高新区')}", timeout=10)
+        assert status == 200 and time.monotonic() - began < 5  # the two stuck downloads hold two threads, not four
+        # Dropped after 15 s without a byte taken (swept every 5 s): the slots are free again.
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            status, _headers, body = server.request("/export.jsonl", timeout=30)
+            if status == 200:
+                break
+            time.sleep(1)
+        assert status == 200 and body.count("\n") > 1000
+        for sock in lazy:
+            sock.close()
+        err = server.stop()
+    assert "Traceback" not in err
+
+
 # ---------------------------------------------------------------------------------------------
 # Finding 14: the log under load
 

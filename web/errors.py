@@ -91,6 +91,8 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[Any, int]:
             return error_response(400, message, param=error.param, retry_url=_retry_url(error))
     elif status == 405:
         message = "这个地址只支持 GET 请求。"
+    elif status == 503:  # not the index (IndexMissing has its own handler): the server is busy
+        return error_response(503, error.description or "服务器繁忙，请稍后再试。", error="busy", title="服务器繁忙")
     else:
         message = error.description or TITLES.get(status, "")
     return error_response(status, message)
@@ -99,7 +101,12 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[Any, int]:
 def handle_index_missing(error: IndexMissing) -> Response | tuple[Any, int]:
     """503 while there is no index (or only a damaged one), explaining how to build one."""
     if isinstance(error, IndexDamaged):
-        current_app.logger.error("index damaged, refusing to serve it: %s", error)
+        logged = current_app.extensions.setdefault("newsearch.damage_logged", set())
+        if str(error) not in logged:  # once per distinct damage, not once per request
+            if len(logged) > 100:
+                logged.clear()
+            logged.add(str(error))
+            current_app.logger.error("index damaged, refusing to serve it: %s", error)
         return error_response(
             503,
             "索引文件已损坏，或在服务期间被改动，暂时无法检索。请在服务器上运行下面的命令，它会从 seeds/ "

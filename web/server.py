@@ -14,9 +14,13 @@ What each limit is for (waitress's default in brackets):
   answers 400 to a query string over :data:`web.params.MAX_QUERY_STRING_BYTES`.
 * ``max_request_body_size`` 64 KiB [1 GiB] — only GET is served, so a body is never needed; a
   larger one is refused (413) as soon as its headers say so, instead of being read to the end.
-* ``inbuf_overflow`` 256 KiB [512 KiB] and ``outbuf_overflow`` 4 MiB [1 MiB] — requests and
-  responses stay in memory (a request is at most 128 KiB, a response at most a few hundred KB),
-  never in temporary files that a client who stops reading keeps open.
+* ``inbuf_overflow`` 256 KiB [512 KiB], ``outbuf_high_watermark`` 1 MiB [16 MiB] and
+  ``outbuf_overflow`` 4 MiB [1 MiB] — requests and responses stay in memory (a request is at most
+  128 KiB, a page at most a few hundred KB; a download waits once a megabyte is pending), never in
+  temporary files that a client who stops reading keeps open.
+* :data:`STALLED_RESPONSE_TIMEOUT` 15 s (ours) — a response whose client has not taken a byte for this
+  long is dropped. Waitress never times out a connection while its request is being answered, so a
+  download nobody reads would hold a thread for ever.
 * ``threads`` 4 (``--threads``) — searches are CPU-bound and share one interpreter, so more threads
   than cores gain nothing; idle and slow connections never hold a thread (waitress reads requests
   in its event loop and hands only complete ones to threads).
@@ -51,9 +55,11 @@ LIMITS: dict[str, Any] = {
     "max_request_body_size": 64 * 1024,
     "inbuf_overflow": 256 * 1024,
     "outbuf_overflow": 4 * 1024 * 1024,
+    "outbuf_high_watermark": 1024 * 1024,
     "backlog": 1024,
 }
 REQUEST_DEADLINE = 20.0
+STALLED_RESPONSE_TIMEOUT = 15.0
 QUEUE_LOG_INTERVAL = 60.0
 _RESTART_DELAYS = (0.5, 1, 2, 5, 10, 30)  # seconds before restarting a server that keeps dying
 
@@ -97,12 +103,15 @@ def _raise_descriptor_limit(wanted: int) -> None:
         pass
 
 
-def _enforce_request_deadline(server: Any, deadline: float) -> None:
-    """Close connections whose request has not arrived whole ``deadline`` seconds after its first byte.
+def _enforce_deadlines(server: Any, request_deadline: float, stalled_timeout: float) -> None:
+    """Close connections whose request has not arrived whole ``request_deadline`` seconds after its
+    first byte, and connections whose response has not moved for ``stalled_timeout`` seconds.
 
     Wraps the waitress server's ``maintenance`` (its periodic sweep of idle channels, every
-    ``cleanup_interval``): a channel with a partly received request (``channel.request``) and no
-    request being served (``channel.requests``) is timed from the sweep that first saw it so.
+    ``cleanup_interval``). A channel with a partly received request (``channel.request``) and no
+    request being served (``channel.requests``) is timed from the sweep that first saw it so. A channel
+    being served with output pending (``total_outbufs_len``) and no byte sent since ``last_activity``
+    is closed: closing wakes the thread waiting to write (``ClientDisconnected``), which is freed.
     """
     sweep = server.maintenance
     first_seen: dict[int, float] = {}
@@ -113,10 +122,15 @@ def _enforce_request_deadline(server: Any, deadline: float) -> None:
         for channel in list(server.active_channels.values()):
             key = id(channel)
             live.add(key)
-            if channel.requests or channel.request is None:
-                first_seen.pop(key, None)  # being served, or between requests (channel_timeout's job)
+            if channel.requests:
+                first_seen.pop(key, None)
+                if channel.total_outbufs_len and now - channel.last_activity > stalled_timeout:
+                    channel.will_close = True  # the client stopped reading a response
                 continue
-            if now - first_seen.setdefault(key, now) > deadline:
+            if channel.request is None:
+                first_seen.pop(key, None)  # between requests: channel_timeout's job
+                continue
+            if now - first_seen.setdefault(key, now) > request_deadline:
                 channel.will_close = True
         for key in set(first_seen) - live:
             del first_seen[key]
@@ -151,7 +165,7 @@ def run_waitress(app: Any, sockets: list[socket.socket], threads: int) -> None:
     server = create_server(app, map=socket_map, sockets=sockets, threads=threads, **LIMITS)
     for dispatcher in list(socket_map.values()):
         if isinstance(dispatcher, BaseWSGIServer):
-            _enforce_request_deadline(dispatcher, REQUEST_DEADLINE)
+            _enforce_deadlines(dispatcher, REQUEST_DEADLINE, STALLED_RESPONSE_TIMEOUT)
     server.run()
 
 

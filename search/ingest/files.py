@@ -63,7 +63,7 @@ def link_target_problem(path: Path, seeds_dir: Path, follow_symlinks: bool) -> s
     if not stat.S_ISREG(info.st_mode):
         return "symbolic link to something that is not a regular file; skipped"
     if Path(os.path.realpath(seeds_dir)) not in target.parents and not follow_symlinks:
-        return f"symbolic link to a file outside the seeds directory ({target}); skipped (--follow-symlinks indexes it)"
+        return f"symbolic link to a file outside the seeds directory ({target}); not followed (--follow-symlinks indexes it)"
     return None
 
 
