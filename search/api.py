@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from search.engines import open_engine
-from search.engines.base import BuildError, BuildReport, Engine, IndexMissing, Progress
+from search.engines.base import BuildError, BuildReport, Engine, IndexDamaged, IndexMissing, Progress
 from search.engines.embedded.indexer import index_exists
 from search.engines.embedded.indexer import rebuild as _rebuild_embedded
 from search.query import pinyin
@@ -36,6 +36,7 @@ from search.model import Article
 __all__ = [
     "Archive",
     "IndexMissing",
+    "IndexDamaged",
     "QueryError",
     "SearchHit",
     "FacetValue",
@@ -281,6 +282,24 @@ class Archive:
     def close(self) -> None:
         """Release what the engine holds open (it is reopened if the Archive is used again)."""
         self.engine.close()
+
+    def check(self) -> None:
+        """Raise :class:`IndexMissing` (or :class:`IndexDamaged`) unless the index can be searched now (cheap)."""
+        self.engine.check()
+
+    def run_in_progress(self) -> dict[str, Any] | None:
+        """The index run updating this archive right now (``{"pid", "summary", ...}``), or None."""
+        status = getattr(self.engine, "run_status", None)
+        return status() if status is not None else None
+
+    def verify(self) -> dict[str, Any]:
+        """Check every index file against its recorded checksum, then run a search: ``{"ok", "problems",
+        "generation", "files", "bytes", "articles", "seconds"}`` (engines without checksums report what they can)."""
+        verify = getattr(self.engine, "verify", None)
+        if verify is None:
+            self.engine.check()
+            return {"ok": True, "problems": [], "articles": self.engine.stats().get("articles")}
+        return verify()
 
     def __enter__(self) -> "Archive":
         return self

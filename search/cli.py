@@ -356,6 +356,8 @@ def render_report(report: BuildReport) -> list[str]:
     lines = []
     if report.full and report.full_reason:
         lines.append(f"full rebuild ({report.full_reason})")
+    if len(report.damaged) > 3:
+        lines += [f"damaged: {problem}" for problem in report.damaged]
     if report.added:
         lines.append(f"added {len(report.added)}: {_names([printable_name(name) for name in report.added])}")
     if report.updated:
@@ -373,7 +375,8 @@ def render_report(report: BuildReport) -> list[str]:
     for name, reason in sorted(report.skipped.items()):
         # "skipped empty.txt: empty file", not "...: empty file; skipped".
         why = _TRAILING_SKIPPED.sub("", reason).strip() or "nothing to index"
-        lines.append(f"skipped {printable_name(name)}: {why}")
+        verb = "refused" if name in report.refused else "skipped"
+        lines.append(f"{verb} {printable_name(name)}: {why}")
     for name, problems in sorted(report.problems.items()):
         if name in report.skipped:
             continue
@@ -400,6 +403,10 @@ def main() -> None:
     """
 
 
+#: Exit status of ``newsearch index`` when the index was written but a seed file was refused (too large).
+EXIT_REFUSED = 3
+
+
 @main.command("index")
 @_seeds_option
 @_index_option
@@ -407,13 +414,21 @@ def main() -> None:
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of only new/changed/deleted files.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None, envvar="NEWSEARCH_JOBS", show_envvar=True,
               help="Processes for a full build (default: one per core).")
+@click.option("--file-timeout", type=click.FloatRange(0), default=None, envvar="NEWSEARCH_FILE_TIMEOUT", show_envvar=True,
+              metavar="SECONDS", help="Time one page (or one .jsonl record) may take to extract before it is skipped "
+              "[default: 30; 0: no limit].")
+@click.option("--follow-symlinks", is_flag=True, help="Also index symbolic links that point outside the seeds directory.")
+@click.option("--verify", is_flag=True, help="Hash every index file first (finds damage that kept sizes and dates).")
 @_user_errors
-def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None) -> None:
+def index_command(
+    seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None, file_timeout: float | None, follow_symlinks: bool, verify: bool
+) -> None:
     """Bring the index up to date with the seed files.
 
     Only new and changed files are extracted and deleted files' articles removed; searches keep
-    working meanwhile. A full build (the first, --full, or after an analysis upgrade) uses every
-    core. Exit status is 0 unless the index could not be written.
+    working meanwhile. A full build (the first, --full, after an analysis upgrade, or when the
+    index's files no longer match their checksums) uses every core. Exit status is 0, 1 if the
+    index could not be written, 3 if a seed file was refused for its size.
 
     \b
     Example:
@@ -426,13 +441,17 @@ def index_command(seeds_dir: Path, index_dir: Path, full: bool, jobs: int | None
         _check_index_target(index_dir, seeds_dir)
     stderr = click.get_text_stream("stderr")
     say = functools.partial(click.echo, err=True)
+    options = {"full": full, "on_message": say, "jobs": jobs, "file_timeout": file_timeout,
+               "follow_symlinks": follow_symlinks, "verify": verify}  # fmt: skip
     if stderr.isatty():
         with TerminalProgress() as bar:
-            report = _rebuild(seeds_dir, index_dir, full=full, progress=bar, on_message=say, jobs=jobs)
+            report = _rebuild(seeds_dir, index_dir, progress=bar, **options)
     else:
-        report = _rebuild(seeds_dir, index_dir, full=full, on_message=say, jobs=jobs)
+        report = _rebuild(seeds_dir, index_dir, **options)
     for line in render_report(report):
         click.echo(line)
+    if report.refused:
+        sys.exit(EXIT_REFUSED)
 
 
 @main.command("search")
@@ -557,9 +576,14 @@ def stats_command(index_dir: Path, fmt: str) -> None:
         newsearch stats
         newsearch stats --format json
     """
-    stats = _open_archive(index_dir).stats()
+    archive = Archive(index_dir)
+    run = archive.run_in_progress()
+    if run is not None and fmt == "text":
+        click.echo(f"{'run:':15}index run in progress (pid {run.get('pid')}; {run.get('summary')})")
+    archive.check()
+    stats = archive.stats()
     if fmt == "json":
-        click.echo(_json(stats))
+        click.echo(_json({**stats, "run": run}))
         return
     size = stats["index_bytes"]
     human = f"{size / 1048576:.1f} MiB" if size >= 1048576 else f"{size / 1024:.1f} KiB"
@@ -576,6 +600,38 @@ def stats_command(index_dir: Path, fmt: str) -> None:
         rows.append(("skipped files", ", ".join(stats["skipped_files"])))
     for name, value in rows:
         click.echo(f"{name + ':':15}{value}")
+
+
+@main.command("check")
+@_index_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_user_errors
+def check_command(index_dir: Path, fmt: str) -> None:
+    """Verify the index: hash every index file, compare with the manifest, then run a search.
+
+    Exit status 0 when the index is sound, 1 when it is damaged (`newsearch index --verify`
+    rebuilds it from the seeds). Finds damage that kept file sizes and dates, which the quick
+    check before every index run does not; worth a weekly cron line.
+
+    \b
+    Example:
+        newsearch check
+        newsearch check --format json
+    """
+    result = Archive(index_dir).verify()
+    if fmt == "json":
+        click.echo(_json(result))
+    if not result["ok"]:
+        problems = "; ".join(result["problems"][:5]) + (f"; and {len(result['problems']) - 5} more" if len(result["problems"]) > 5 else "")
+        raise click.ClickException(
+            f"the index in {index_dir} is damaged ({problems}); `newsearch index --verify` rebuilds it from the seeds"
+        )
+    if fmt == "text":
+        size = result.get("bytes") or 0
+        click.echo(
+            f"index OK: {result.get('generation')}, {result.get('files')} files ({size / 1048576:.1f} MiB) match their "
+            f"sha256; {result.get('articles')} articles searchable ({result.get('seconds')} s)"
+        )
 
 
 @main.command("serve")
@@ -602,13 +658,11 @@ def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, thread
         click.echo(f"no index in {where}: building it from {seeds_dir} first", err=True)
         for line in render_report(_rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
             click.echo(line, err=True)
-    from waitress import serve
-
     from web import create_app
+    from web.server import serve
 
-    app = create_app(index_dir=str(index_dir), backend=settings)
     click.echo(f"Serving {settings.describe(index_dir)} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    serve(app, host=host, port=port, threads=threads)
+    serve(lambda: create_app(index_dir=str(index_dir), backend=settings), host=host, port=port, threads=threads)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,9 +56,10 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from web import api, archive, errors, export, pages, security, templating
+    from web import api, archive, errors, export, pages, params, security, templating
 
     archive.init_app(app)
+    params.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -52,10 +53,40 @@ def suggest() -> Response:
     return jsonify(views.suggest_view(request.args.get("q", "") or ""))
 
 
+#: Seconds a real search done by /healthz is trusted (the cheap checks run on every call).
+HEALTH_TTL = 5.0
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """``{"status": "ok"}`` when an index is present, 503 otherwise (cheap: the embedded engine reads
-    its pointer only, Solr answers one alias look-up)."""
-    present = get_archive().exists()
-    body: dict[str, Any] = {"status": "ok" if present else "index missing", "index": present}
-    return jsonify(body), 200 if present else 503
+    """``{"status": "ok", "index": true, "articles": N}`` when the current index answers a real search,
+    503 otherwise (no index, a damaged one, or searches failing).
+
+    Every call checks that the index is there and its open files unchanged (a few ``stat`` calls);
+    the real search (everything, one row) runs at most every :data:`HEALTH_TTL` seconds.
+    """
+    from flask import current_app
+
+    from search.api import IndexDamaged, IndexMissing
+
+    archive = get_archive()
+    cache = current_app.extensions.setdefault("newsearch.health", {})
+    body: dict[str, Any]
+    try:
+        archive.check()
+        now = time.monotonic()
+        if now - cache.get("at", float("-inf")) > HEALTH_TTL:
+            cache["articles"] = archive.search("", limit=1).total
+            cache["at"] = now
+        return jsonify({"status": "ok", "index": True, "articles": cache["articles"]}), 200
+    except IndexDamaged as error:
+        cache.clear()
+        body = {"status": "index damaged", "index": False, "message": str(error)}
+    except IndexMissing:
+        cache.clear()
+        body = {"status": "index missing", "index": False}
+    except Exception as error:  # noqa: BLE001 - a health check reports failure, it does not fail
+        cache.clear()
+        current_app.logger.exception("health check: a search failed")
+        body = {"status": "search failing", "index": True, "message": f"{type(error).__name__}"}
+    return jsonify(body), 503

@@ -12,13 +12,15 @@ from urllib.parse import urlencode
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search.api import IndexMissing
+from search.api import IndexDamaged, IndexMissing
 from web.params import ParamError
 
 TITLES: dict[int, str] = {
     400: "检索参数有误",
     404: "页面不存在",
     405: "不支持的请求方式",
+    413: "请求内容太大",
+    414: "请求地址太长",
     503: "索引尚未建立",
     500: "服务器出了点问题",
 }
@@ -27,6 +29,8 @@ ERROR_NAMES: dict[int, str] = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    413: "payload_too_large",
+    414: "uri_too_long",
     503: "index_missing",
     500: "internal_error",
 }
@@ -37,11 +41,16 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def error_response(status: int, message: str, **extra: Any) -> Response | tuple[Any, int]:
-    """An error as JSON ``{"error", "status", "message"}`` under /api, else the error page."""
+def error_response(
+    status: int, message: str, *, error: str | None = None, title: str | None = None, **extra: Any
+) -> Response | tuple[Any, int]:
+    """An error as JSON ``{"error", "status", "message"}`` under /api, else the error page.
+
+    ``error`` and ``title`` replace the status's usual error name and page title."""
     if wants_json():
-        return jsonify({"error": ERROR_NAMES.get(status, "error"), "status": status, "message": message, **extra}), status
-    title = TITLES.get(status, "出错了")
+        name = error or ERROR_NAMES.get(status, "error")
+        return jsonify({"error": name, "status": status, "message": message, **extra}), status
+    title = title or TITLES.get(status, "出错了")
     try:
         return render_template("error.html", status=status, title=title, message=message, state=_state_or_none(), **extra), status
     except Exception:  # noqa: BLE001 - a broken template must not turn an error page into a traceback
@@ -82,13 +91,31 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[Any, int]:
             return error_response(400, message, param=error.param, retry_url=_retry_url(error))
     elif status == 405:
         message = "这个地址只支持 GET 请求。"
+    elif status == 503:  # not the index (IndexMissing has its own handler): the server is busy
+        return error_response(503, error.description or "服务器繁忙，请稍后再试。", error="busy", title="服务器繁忙")
     else:
         message = error.description or TITLES.get(status, "")
     return error_response(status, message)
 
 
 def handle_index_missing(error: IndexMissing) -> Response | tuple[Any, int]:
-    """503 while there is no index, explaining how to build one."""
+    """503 while there is no index (or only a damaged one), explaining how to build one."""
+    if isinstance(error, IndexDamaged):
+        logged = current_app.extensions.setdefault("newsearch.damage_logged", set())
+        if str(error) not in logged:  # once per distinct damage, not once per request
+            if len(logged) > 100:
+                logged.clear()
+            logged.add(str(error))
+            current_app.logger.error("index damaged, refusing to serve it: %s", error)
+        return error_response(
+            503,
+            "索引文件已损坏，或在服务期间被改动，暂时无法检索。请在服务器上运行下面的命令，它会从 seeds/ "
+            "目录中的版面文件重建索引；完成后刷新本页即可，无需重启服务。",
+            error="index_damaged",
+            title="索引暂不可用",
+            command="newsearch index",
+            problems=error.problems[:5],
+        )
     current_app.logger.warning("no index: %s", error)
     return error_response(
         503,

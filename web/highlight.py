@@ -14,6 +14,9 @@ from markupsafe import Markup, escape
 Segment = dict[str, object]
 
 _MAX_TERMS = 50
+# Marks in one text: a one-character term in a megabyte body would otherwise turn one short request
+# into a million <mark> elements. Past this many, the rest of the text is plain.
+MAX_MARKS = 2000
 
 
 def _terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -23,7 +26,7 @@ def _terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(term) for term in unique), re.IGNORECASE)
 
 
-def mark_segments(text: str, terms: Iterable[str]) -> list[Segment]:
+def mark_segments(text: str, terms: Iterable[str], max_marks: int = MAX_MARKS) -> list[Segment]:
     """Split ``text`` into segments, ``mark`` true where one of ``terms`` occurs (longest first).
 
     >>> mark_segments("小微企业融资难", ["小微企业", "融资"])
@@ -32,11 +35,13 @@ def mark_segments(text: str, terms: Iterable[str]) -> list[Segment]:
     [{'text': '无', 'mark': False}]
     """
     pattern = _terms_pattern(terms)
-    if pattern is None or not text:
+    if pattern is None or not text or max_marks <= 0:
         return [{"text": text, "mark": False}] if text else []
     segments: list[Segment] = []
     position = 0
-    for match in pattern.finditer(text):
+    for marks, match in enumerate(pattern.finditer(text)):
+        if marks >= max_marks:
+            break
         if match.start() > position:
             segments.append({"text": text[position : match.start()], "mark": False})
         if segments and segments[-1]["mark"] and match.start() == position:
@@ -61,12 +66,15 @@ def paragraphs(body: str, terms: Iterable[str]) -> list[dict[str, object]]:
     """
     term_list = list(terms)
     result: list[dict[str, object]] = []
+    marks_left = MAX_MARKS  # for the whole body, not per line
     for line in (body or "").split("\n"):
         line = line.strip()
         if not line:
             continue
         heading = len(line) <= 20 and not _HEADING_END.search(line)
-        result.append({"kind": "heading" if heading else "text", "segments": mark_segments(line, term_list)})
+        segments = mark_segments(line, term_list, marks_left)
+        marks_left -= sum(1 for segment in segments if segment["mark"])
+        result.append({"kind": "heading" if heading else "text", "segments": segments})
     return result
 
 

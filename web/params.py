@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import urlencode
 
+from flask import Flask
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
@@ -22,6 +23,8 @@ from web.labels import FACETS, SORTS, facet_label, facet_param, sort_label
 MAX_QUERY_CHARS = 200
 MAX_VALUE_CHARS = 100
 MAX_VALUES_PER_FACET = 20
+MAX_FILTER_VALUES = 30  # selected values over all facets together
+MAX_FILTER_CHARS = 400  # characters of all selected values together
 MAX_PAGE = 1000
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -31,9 +34,23 @@ LIMIT_CHOICES = (10, 20, 50, 100)
 DEFAULT_FACET_SIZE = 10
 MORE_FACET_SIZE = 30
 MAX_FACET_SIZE = 500
+#: A longer query string is refused (400) before it is parsed; no valid search state comes near it.
+MAX_QUERY_STRING_BYTES = 16 * 1024
+#: Every results page carries its search state in each of its links (each facet value's toggle, each
+#: result, each chip, sort and page link): the bytes of those links (and of the facet values they
+#: come with) are capped, so that no request can make a response hundreds of times its own size (a
+#: 109 KB request once answered 26.8 MB). Within the cap, fewer facet values are listed for a long
+#: state; a state too long for even one value a facet is refused.
+MAX_LINK_BYTES = 256 * 1024
+#: Links on a results page besides two per result, two per selected value and one per facet value:
+#: sort options, pagination, alternatives, the page's own links, and 更多/全部/收起 for each facet.
+EXTRA_LINKS = 3 + 12 + 6 + 4 + 3 * len(FACETS)
+#: What a listed facet value costs besides its link: value, label, count and markup.
+FACET_VALUE_BYTES = 160
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?$")
+_NUMBER = re.compile(r"[0-9]{1,6}")  # ASCII digits only: "²" and "①" are digits to str.isdigit, not to int()
 
 
 class ParamError(BadRequest):
@@ -166,7 +183,7 @@ def _int_param(args: Mapping[str, str], name: str, default: int, low: int, high:
     raw = raw.strip() if isinstance(raw, str) else ""
     if raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not _NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
         raise ParamError(message.format(low=low, high=high, value=raw[:20]), name)
     return int(raw)
 
@@ -201,20 +218,32 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
     if len(q) > MAX_QUERY_CHARS:
         raise ParamError(f"检索词太长（{len(q)} 字），请控制在 {MAX_QUERY_CHARS} 字以内。", "q")
     filters: dict[str, list[str]] = {}
+    total_values = total_chars = 0
     for name in FACETS:
-        values: list[str] = []
         param = facet_param(name)
-        for raw in args.getlist(param):
+        raws = args.getlist(param)
+        if len(raws) > 2 * MAX_VALUES_PER_FACET:  # refused before any work per value (linear time)
+            raise ParamError(f"{facet_label(name)}最多同时选择 {MAX_VALUES_PER_FACET} 项。", param)
+        values: dict[str, None] = {}  # ordered and deduplicated in one pass
+        for raw in raws:
+            if len(raw) > 4 * MAX_VALUE_CHARS:
+                raise ParamError(f"{facet_label(name)}的取值太长。", param)
             value = _clean(raw)
             if not value or value in values:
                 continue
             if len(value) > MAX_VALUE_CHARS:
                 raise ParamError(f"{facet_label(name)}的取值太长。", param)
-            values.append(value)
+            values[value] = None
         if len(values) > MAX_VALUES_PER_FACET:
             raise ParamError(f"{facet_label(name)}最多同时选择 {MAX_VALUES_PER_FACET} 项。", param)
+        total_values += len(values)
+        total_chars += sum(map(len, values))
+        if total_values > MAX_FILTER_VALUES or total_chars > MAX_FILTER_CHARS:
+            raise ParamError(
+                f"筛选条件太多：最多同时选择 {MAX_FILTER_VALUES} 项、共 {MAX_FILTER_CHARS} 字，请去掉一些再检索。", param
+            )
         if values:
-            filters[name] = values
+            filters[name] = list(values)
     date_from = parse_date(args["from"], "from") if _clean(args.get("from", "") or "") else ""
     date_to = parse_date(args["to"], "to") if _clean(args.get("to", "") or "") else ""
     if date_from and date_to and _bound(date_from, low=True) > _bound(date_to, low=False):
@@ -229,8 +258,57 @@ def parse_state(args: MultiDict[str, str]) -> SearchState:
     else:
         facet_size = _int_param(args, "_facet_size", DEFAULT_FACET_SIZE, 1, MAX_FACET_SIZE,
                                 "筛选项显示数量应为 {low} 到 {high} 之间的整数或 max，收到的是“{value}”。")  # fmt: skip
-    return SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit,
-                       facet_size=facet_size)  # fmt: skip
+    state = SearchState(q=q, filters=filters, date_from=date_from, date_to=date_to, sort=sort, page=page, limit=limit,
+                        facet_size=facet_size)  # fmt: skip
+    affordable = affordable_facet_size(state)
+    if affordable < 1:
+        raise ParamError(
+            "检索条件太长：结果页的每个链接都要带上全部条件，请缩短检索词、减少筛选条件或每页条数。",
+            "limit" if limit > DEFAULT_LIMIT else None,
+        )
+    if state.facet_size > affordable:
+        state.facet_size = affordable
+    return state
+
+
+def _link_bytes(state: SearchState) -> int:
+    query = state.query_string()
+    return len("/api/search?") + len(query) + 4 * query.count("&")  # "&" is "&amp;" in a page
+
+
+def affordable_facet_size(state: SearchState) -> int:
+    """How many values a facet may list for ``state`` within :data:`MAX_LINK_BYTES` (below 1: the
+    state is too long for a results page)."""
+    per_link = _link_bytes(state)
+    selected = sum(len(values) for values in state.filters.values()) + bool(state.date_from) + bool(state.date_to)
+    left = MAX_LINK_BYTES - per_link * (2 * state.limit + EXTRA_LINKS + 2 * selected)
+    return left // ((per_link + FACET_VALUE_BYTES) * len(FACETS))
+
+
+def state_link_bytes(state: SearchState) -> int:
+    """About how many bytes the links of ``state``'s results page take, with the facet values they
+    come with: what :data:`MAX_LINK_BYTES` bounds."""
+    per_link = _link_bytes(state)
+    selected = sum(len(values) for values in state.filters.values()) + bool(state.date_from) + bool(state.date_to)
+    facet_values = state.facet_size * len(FACETS)
+    return per_link * (2 * state.limit + EXTRA_LINKS + 2 * selected) + (per_link + FACET_VALUE_BYTES) * facet_values
+
+
+#: Routes whose query string is a search state (the others read one parameter, or drop a bad state).
+STATE_ENDPOINTS = ("pages.index", "pages.search", "api.search")
+
+
+def check_request_size() -> None:
+    """Refuse (400) a search whose query string is too long to be one, before anything parses it."""
+    from flask import request
+
+    if request.endpoint in STATE_ENDPOINTS and len(request.query_string) > MAX_QUERY_STRING_BYTES:
+        raise ParamError(f"请求地址太长（{len(request.query_string):,} 字节），最多 {MAX_QUERY_STRING_BYTES:,} 字节。")
+
+
+def init_app(app: Flask) -> None:
+    """Register :func:`check_request_size` before every request."""
+    app.before_request(check_request_size)
 
 
 def parse_state_leniently(args: MultiDict[str, str]) -> SearchState:

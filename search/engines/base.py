@@ -20,7 +20,8 @@ same plain-data shapes:
   ``term_counts(words)`` -> ``{word: count}``: how many articles hold each word as a word;
 - ``rebuild(seeds_dir, ...)`` -> :class:`BuildReport`.
 
-Errors: :class:`IndexMissing` (nothing to search yet: CLI one-line error, HTTP 503),
+Errors: :class:`IndexMissing` (nothing to search yet: CLI one-line error, HTTP 503) and its subclass
+:class:`IndexDamaged` (the index's files are damaged or cannot be read: the same, with what is wrong),
 :class:`BuildError` and its subclasses (an index run failed), ``search.query.filters.QueryError``
 (bad parameters: HTTP 400).
 """
@@ -41,6 +42,17 @@ class IndexMissing(FileNotFoundError):
     def __init__(self, where: str | Path, hint: str = "run `newsearch index` first") -> None:
         super().__init__(f"no index in {where}: {hint}")
         self.index_dir = str(where)
+
+
+class IndexDamaged(IndexMissing):
+    """The index exists but cannot be trusted: its files differ from the manifest's checksums, or
+    cannot be read (HTTP 503 with this message; ``newsearch index`` rebuilds it from the seeds)."""
+
+    def __init__(self, where: str | Path, problems: Sequence[str]) -> None:
+        self.problems = list(problems) or ["the index cannot be read"]
+        shown = "; ".join(self.problems[:3]) + (f"; and {len(self.problems) - 3} more" if len(self.problems) > 3 else "")
+        super().__init__(where)
+        self.args = (f"the index in {where} is damaged ({shown}); `newsearch index` rebuilds it from the seeds",)
 
 
 #: ``progress(done, total, name)`` is called after each seed file is extracted and indexed.
@@ -75,6 +87,8 @@ class BuildReport:
     problems: dict[str, list[str]] = field(default_factory=dict)  # file name -> one-liners
     reasons: dict[str, str] = field(default_factory=dict)  # re-extracted file -> why
     duplicates: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # file name -> why (over a size limit: exit non-zero)
+    damaged: list[str] = field(default_factory=list)  # what was wrong with the index (rebuilt in full)
     articles_added: int = 0
     articles_removed: int = 0
     articles_reindexed: int = 0  # segmented again because a dictionary word they hold changed

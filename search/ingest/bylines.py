@@ -175,6 +175,8 @@ def parse_byline(text: str, bare_names: bool = False) -> Byline | None:
     >>> parse_byline("记者从2月12日召开的会议上获悉") is None
     True
     """
+    if len(text) > 120:  # far too long for a byline: not converted (a long paragraph is judged in O(1))
+        return None
     # Names are kept simplified: one spelling per person in facets.
     text = unpad_names(_unbracket(strip_bullets(to_simplified(text.strip()))))
     if not text or len(text) > 60:

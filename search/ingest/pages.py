@@ -33,7 +33,9 @@ from search.ingest.furniture import is_furniture
 SENTENCE_END = "。！？!?；;…」』”’）)】》"
 # Punctuation that only occurs in running text (its absence marks headline-like lines).
 CLAUSE_PUNCT = "，,。；;！!？?：:"
-MAX_PAGE_BYTES = 20 * 1024 * 1024
+# A page file (.txt, .md) is decoded and cut in memory: one larger than this is refused by name, never
+# cut short (stated in the README). A newspaper page is tens of kilobytes; .jsonl exports have no limit.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -246,28 +248,43 @@ def binary_share(text: str) -> float:
     return bad / len(sample)
 
 
-def read_page(path: Path) -> Page:
-    """Read one seed file into a :class:`Page`; undecodable bytes are reported, never fatal."""
-    data = path.read_bytes()
-    problems: list[str] = []
-    if len(data) > MAX_PAGE_BYTES:
-        problems.append(f"file is {len(data) // 1024 // 1024} MB; only the first {MAX_PAGE_BYTES // 1024 // 1024} MB read")
-        data = data[:MAX_PAGE_BYTES]
-    text, encoding, decode_problems = decode_bytes(data)
-    problems.extend(decode_problems)
+def page_from_bytes(source: str, data: bytes) -> Page:
+    """Decode a seed file's bytes into a :class:`Page`; undecodable bytes are reported, never fatal."""
+    text, encoding, problems = decode_bytes(data)
     share = binary_share(text)  # before normalising, which drops control characters
     text = normalise_newlines(text).lstrip("\ufeff")
-    return Page(source=path.name, text=text, encoding=encoding, problems=problems, binary_share=share)
+    return Page(source=source, text=text, encoding=encoding, problems=problems, binary_share=share)
+
+
+def read_page(path: Path) -> Page:
+    """Read one seed file into a :class:`Page` (see :func:`page_from_bytes`)."""
+    return page_from_bytes(path.name, Path(path).read_bytes())
 
 
 # --- layout: lines -> paragraphs ------------------------------------------------------------------
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s*(.*?)\s*#*$")
+_MD_HEADING = re.compile(r"#{1,6}")  # a markdown heading's marks (their text is cut in _md_heading)
 _MD_BOLD_LINE = re.compile(r"^\*\*\s*([^*]{1,60}?)\s*\*\*$")
 # Stray spaces between digits and CJK characters ("11 月 22 日", "总投资额为 17.4 亿元") are scan noise.
 _DIGIT_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[ \u3000\t]+(?=\d)|(?<=\d)[ \u3000\t]+(?=[\u3400-\u9fff])")
 _ROLE_AT_END = re.compile(r"(?:记者|通讯员|实习生)\s*$")
 _SPACES = re.compile(r"[ \u3000\t\u00a0]+")
+
+
+def _md_heading(line: str) -> tuple[int, str] | None:
+    """``(level, text)`` of a markdown heading line (``## 标题 ##`` -> ``(2, "标题")``), else None.
+
+    String methods instead of one regex: ``^(#{1,6})\\s*(.*?)\\s*#*$`` retried its lazy group at every
+    character of a long run of spaces, which made a long heading line quadratic.
+
+    >>> _md_heading("## 开门红 ##"), _md_heading("正文")
+    ((2, '开门红'), None)
+    """
+    marks = _MD_HEADING.match(line)
+    if marks is None:
+        return None
+    text = line[marks.end():].lstrip().rstrip("#").rstrip()
+    return len(marks.group()), text
 
 
 def display_width(text: str) -> int:
@@ -389,9 +406,9 @@ def paragraphs(text: str) -> list[Paragraph]:
             line_index += 1
             column = previous_column
             previous_column = columns[line_index] if wrapped_page else None
-            heading = _MD_HEADING.match(line)
-            if heading and line.startswith("#"):
-                result.append(Paragraph(text=heading.group(2), heading_level=len(heading.group(1)), gap_before=gap if first else 0))
+            heading = _md_heading(line)
+            if heading is not None:
+                result.append(Paragraph(text=heading[1], heading_level=heading[0], gap_before=gap if first else 0))
                 first = False
                 continue
             bold = _MD_BOLD_LINE.match(line)

@@ -11,39 +11,69 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from search.ingest.dates import iso, page_date, parse_iso_date
 from search.ingest.extract import ExtractedPage, extract_page, lead_of
+from search.ingest.files import (
+    CATALOG_NAME,
+    JSONL_SUFFIXES,
+    PAGE_SUFFIXES,
+    ReadFacts,
+    SeedFile,
+    name_is_utf8,
+    scan_seeds,
+)
 from search.ingest.metadata import describe
+from search.ingest.pages import (
+    CLAUSE_PUNCT,
+    CONTROL_CHARS,
+    MAX_PAGE_BYTES,
+    Page,
+    decode_bytes,
+    long_line_problem,
+    normalise_newlines,
+    page_from_bytes,
+)
 from search.model import KINDS, Article
-from search.ingest.pages import CLAUSE_PUNCT, Page, long_line_problem, normalise_newlines, read_page
 
-PAGE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
-JSONL_SUFFIXES = (".jsonl", ".ndjson")
-CATALOG_NAME = "catalog.toml"
+__all__ = [
+    "CATALOG_NAME", "JSONL_SUFFIXES", "PAGE_SUFFIXES", "SeedFileResult", "add_metadata", "article_from_record",
+    "articles_from_page", "list_seed_files", "load_catalog", "name_is_utf8", "printable_name", "read_seed_file",
+]  # fmt: skip
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,80}$")
+MAX_LINE_PROBLEMS = 100  # problems named line by line in one .jsonl; the rest are counted
 
 
 @dataclass
 class SeedFileResult:
-    """What one seed file gave: its articles and the problems met reading it."""
+    """What one seed file gave: its articles and the problems met reading it.
+
+    ``sha256``/``size``/``mtime_ns`` describe the bytes that were read and parsed (None if the file
+    could not be read); ``refused`` marks a file over a size limit, which the run reports with a
+    non-zero exit; ``changed`` says the file moved while it was read (its text may be half old, half new).
+    """
 
     source: str
     articles: list[Article] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     skipped: bool = False
+    sha256: str | None = None
+    size: int | None = None
+    mtime_ns: int | None = None
+    refused: bool = False
+    changed: bool = False
 
-
-def name_is_utf8(name: str) -> bool:
-    """Can this file name be stored and shown (is it valid UTF-8, not bytes smuggled in as surrogates)?"""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    def record(self, facts: ReadFacts) -> None:
+        """Note what reading the file found (its hash; a change during the read as a problem)."""
+        self.sha256, self.size, self.mtime_ns = facts.sha256, facts.size, facts.mtime_ns
+        if facts.changed:
+            self.changed = True
+            self.problems.append(facts.changed)
 
 
 def printable_name(name: str) -> str:
@@ -57,20 +87,14 @@ def printable_name(name: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)
 
 
-def list_seed_files(seeds_dir: Path) -> list[Path]:
-    """Seed files in ``seeds_dir`` (pages and .jsonl exports), sorted by name; hidden files ignored, and
-    files whose names are not valid UTF-8 (the indexer reports those)."""
+def list_seed_files(seeds_dir: Path, follow_symlinks: bool = False) -> list[Path]:
+    """Seed files in ``seeds_dir`` (pages and .jsonl exports), sorted by name. Hidden files, names
+    that are not valid UTF-8 and symbolic links pointing outside the directory (unless
+    ``follow_symlinks``) are left out; :func:`search.ingest.files.scan_seeds` says why."""
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
         return []
-    return sorted(
-        path
-        for path in seeds_dir.iterdir()
-        if path.is_file()
-        and not path.name.startswith(".")
-        and path.suffix.lower() in PAGE_SUFFIXES + JSONL_SUFFIXES
-        and name_is_utf8(path.name)
-    )
+    return list(scan_seeds(seeds_dir, follow_symlinks).files.values())
 
 
 def load_catalog(seeds_dir: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -209,53 +233,171 @@ def article_from_record(record: dict[str, Any], source: str, position: int, meta
     return article
 
 
-def read_jsonl(path: Path, metadata: bool = True) -> SeedFileResult:
-    """Read a .jsonl export: one article object a line; broken lines are reported and skipped."""
-    result = SeedFileResult(source=path.name)
-    page = read_page(path)  # same decoding rules as pages
-    result.problems.extend(page.problems)
-    seen: set[str] = set()
-    for number, line in enumerate(page.text.split("\n"), start=1):
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16/32 byte-order marks (UTF-32 LE starts like UTF-16 LE)
+
+#: ``on_line(number)``: called as each line of a .jsonl is started (cheap: the budget watches it).
+LineProgress = Callable[[int], None]
+
+
+class _JsonlReader:
+    """The records of one .jsonl export, line by line (the file is never held whole in memory)."""
+
+    def __init__(self, result: SeedFileResult, metadata: bool, skip_lines: Collection[int]) -> None:
+        self.result = result
+        self.metadata = metadata
+        self.skip_lines = skip_lines
+        self.seen: set[str] = set()
+        self.line_problems = 0
+        self.other_encodings: dict[str, int] = {}
+
+    def problem(self, number: int, text: str) -> None:
+        """A problem of one line; past :data:`MAX_LINE_PROBLEMS` only counted."""
+        self.line_problems += 1
+        if self.line_problems <= MAX_LINE_PROBLEMS:
+            self.result.problems.append(f"line {number}: {text}")
+
+    def decode(self, number: int, raw: bytes) -> str:
+        """One line as text: UTF-8, or (a line in another encoding) the page decoding rules."""
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text, encoding, problems = decode_bytes(raw)
+            self.other_encodings[encoding] = self.other_encodings.get(encoding, 0) + 1
+            for problem in problems:
+                self.problem(number, problem)
+            return text
+
+    def add(self, number: int, line: str, complete: bool = True) -> None:
+        """Parse one line into an article (or a problem naming the line)."""
+        if number in self.skip_lines:
+            self.problem(number, "extraction of this record took longer than the time budget; skipped")
+            return
+        line = CONTROL_CHARS.sub("", line.rstrip("\r\n"))
         if not line.strip():
-            continue
+            return
+        unfinished = "" if complete else " (the last line has no newline: the file may still be being written)"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            result.problems.append(f"line {number}: not valid JSON ({error.msg}); skipped")
-            continue
+            self.problem(number, f"not valid JSON ({error.msg}){unfinished}; skipped")
+            return
         except (ValueError, RecursionError) as error:  # nested too deep, number too long...
-            result.problems.append(f"line {number}: not usable JSON ({type(error).__name__}); skipped")
-            continue
+            self.problem(number, f"not usable JSON ({type(error).__name__}); skipped")
+            return
         if not isinstance(record, dict) or not (record.get("body") or record.get("text") or record.get("title")):
-            result.problems.append(f"line {number}: no title or body; skipped")
-            continue
+            self.problem(number, "no title or body; skipped")
+            return
         try:
-            article = article_from_record(record, path.name, len(result.articles) + 1, metadata)
+            article = article_from_record(record, self.result.source, len(self.result.articles) + 1, self.metadata)
         except Exception as error:  # noqa: BLE001 - one odd record must not cost the file's others
-            result.problems.append(f"line {number}: unusable record ({type(error).__name__}); skipped")
-            continue
-        if article.id in seen:
-            result.problems.append(f"line {number}: duplicate id {article.id!r}; skipped")
-            continue
-        seen.add(article.id)
-        result.articles.append(article)
+            self.problem(number, f"unusable record ({type(error).__name__}); skipped")
+            return
+        if article.id in self.seen:
+            self.problem(number, f"duplicate id {article.id!r}; skipped")
+            return
+        if unfinished:
+            self.problem(number, "indexed, but the last line has no newline: the file may still be being written")
+        self.seen.add(article.id)
+        self.result.articles.append(article)
+
+    def finish(self) -> None:
+        """Summaries: lines read in another encoding, problems past the cap."""
+        for encoding, count in self.other_encodings.items():
+            self.result.problems.append(f"{count:,} line{'s' if count != 1 else ''} not UTF-8; read as {encoding}")
+        if self.line_problems > MAX_LINE_PROBLEMS:
+            self.result.problems.append(f"… and {self.line_problems - MAX_LINE_PROBLEMS:,} more lines with problems")
+
+
+def read_jsonl(
+    path: Path,
+    metadata: bool = True,
+    *,
+    follow_symlinks: bool = False,
+    skip_lines: Collection[int] = (),
+    on_line: LineProgress | None = None,
+) -> SeedFileResult:
+    """Read a .jsonl export: one article object a line; broken lines are reported and skipped.
+
+    The file is streamed line by line, whatever its size, and hashed as it is read. ``skip_lines``
+    are line numbers not to parse (records that ran past the time budget in an earlier attempt).
+    """
+    result = SeedFileResult(source=path.name)
+    reader = _JsonlReader(result, metadata, skip_lines)
+    with SeedFile(path, follow_symlinks) as seed:
+        lines = seed.lines()
+        first = next(lines, b"")
+        if first.startswith(_UTF16_32_BOMS):
+            # UTF-16/32 lines cannot be split on the byte b"\n": decode the file whole, as a page.
+            if seed.before.st_size > MAX_PAGE_BYTES:
+                return _refused(result, seed.before.st_size, "a UTF-16 or UTF-32 .jsonl (re-export it as UTF-8)")
+            rest = seed.read_all()
+            result.record(seed.facts())
+            page = page_from_bytes(path.name, first + rest)
+            result.problems.extend(page.problems)
+            for number, line in enumerate(page.text.split("\n"), start=1):
+                if on_line is not None:
+                    on_line(number)
+                reader.add(number, line)
+        else:
+            for number, raw in enumerate(_chain(first, lines), start=1):
+                if on_line is not None:
+                    on_line(number)  # before the record: a record that stalls is known by its line
+                text = reader.decode(number, raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw)
+                reader.add(number, text, complete=raw.endswith(b"\n"))
+            result.record(seed.facts())
+    reader.finish()
     if not result.articles:
         result.skipped = True
         result.problems.append("no articles could be read")
     return result
 
 
-def read_seed_file(path: Path, catalog_entry: dict[str, Any] | None = None, metadata: bool = True) -> SeedFileResult:
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _refused(result: SeedFileResult, size: int, what: str) -> SeedFileResult:
+    """A file over :data:`MAX_PAGE_BYTES`: refused by name, never cut short."""
+    result.skipped = result.refused = True
+    result.problems.append(
+        f"file is {size / 1048576:.1f} MB, over the {MAX_PAGE_BYTES // 1048576} MB limit for {what}; "
+        "refused, nothing of it indexed (split it, or export its articles as .jsonl)"
+    )
+    return result
+
+
+def read_seed_file(
+    path: Path,
+    catalog_entry: dict[str, Any] | None = None,
+    metadata: bool = True,
+    *,
+    follow_symlinks: bool = False,
+    skip_lines: Collection[int] = (),
+    on_line: LineProgress | None = None,
+) -> SeedFileResult:
     """Read one seed file into articles. Never raises: problems are reported in the result.
 
-    ``metadata=False`` skips inferring places, people, orgs and keywords (see :func:`add_metadata`).
+    Each file is read once and its sha256 computed from the very bytes that were parsed
+    (``SeedFileResult.sha256``). ``metadata=False`` skips inferring places, people, orgs and keywords
+    (see :func:`add_metadata`). ``follow_symlinks=False`` refuses a path that is a symbolic link (the
+    directory scan decides which links are allowed). ``skip_lines`` and ``on_line`` concern .jsonl
+    exports (see :func:`read_jsonl`).
     """
     path = Path(path)
     try:
         if path.suffix.lower() in JSONL_SUFFIXES:
-            return read_jsonl(path, metadata)
-        page = read_page(path)
-        result = SeedFileResult(source=path.name, problems=list(page.problems))
+            return read_jsonl(path, metadata, follow_symlinks=follow_symlinks, skip_lines=skip_lines, on_line=on_line)
+        result = SeedFileResult(source=path.name)
+        with SeedFile(path, follow_symlinks) as seed:
+            if seed.before.st_size > MAX_PAGE_BYTES:
+                return _refused(result, seed.before.st_size, "a page")
+            data = seed.read_all()
+            result.record(seed.facts())
+        page = page_from_bytes(path.name, data)
+        del data
+        result.problems[:0] = page.problems
         if not page.text.strip():
             result.skipped = True
             result.problems.append("empty file; skipped")

@@ -31,7 +31,7 @@ class QueryError(ValueError):
 
 def parse_date(value: str, end: bool) -> int:
     """``YYYY[-MM[-DD]]`` -> the first (or, with ``end``, last) day key it covers; QueryError if bad."""
-    m = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*", value)
+    m = re.fullmatch(r"\s*([0-9]{4})(?:-([0-9]{1,2})(?:-([0-9]{1,2}))?)?\s*", value)
     if not m:
         raise QueryError(f"bad date {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
     year = int(m.group(1))
@@ -70,12 +70,12 @@ def check_filters(filters: Mapping[str, Any] | None) -> tuple[dict[str, set[str]
             raise QueryError(f"unknown filter {name!r}: use one of {', '.join(FACETS + RANGE_FILTERS)}")
         if name == "year":
             for v in values:
-                if not re.fullmatch(r"\d{4}", v):
+                if not re.fullmatch(r"[0-9]{4}", v):
                     raise QueryError(f"bad year {v!r}: expected four digits")
             values = [str(int(v)) for v in values]
         elif name == "month":
             for v in values:
-                if not re.fullmatch(r"\d{1,2}", v) or not 1 <= int(v) <= 12:
+                if not re.fullmatch(r"[0-9]{1,2}", v) or not 1 <= int(v) <= 12:
                     raise QueryError(f"bad month {v!r}: expected 1-12")
             values = [str(int(v)) for v in values]
         elif name == "kind":
@@ -93,11 +93,17 @@ def check_filters(filters: Mapping[str, Any] | None) -> tuple[dict[str, set[str]
 
 
 def whole_number(value: Any, name: str, low: int, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]``; QueryError naming the parameter otherwise."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise QueryError(f"bad {name} {value!r}: expected a whole number") from None
+    """``value`` as an int in ``[low, high]``; QueryError naming the parameter otherwise.
+
+    Only ASCII digits make a number (``int()`` would also take ``"١٢"`` or ``"1_000"``, and
+    ``str.isdigit()`` takes ``"²"``, which ``int()`` does not).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise QueryError(f"bad {name} {value!r}: expected a whole number")
+    text = str(value).strip()
+    if not re.fullmatch(r"-?[0-9]{1,12}", text):
+        raise QueryError(f"bad {name} {str(value)[:20]!r}: expected a whole number")
+    number = int(text)
     if number < low or (high is not None and number > high):
         limit = f"{low}-{high}" if high is not None else f">= {low}"
         raise QueryError(f"bad {name} {value!r}: expected {limit}")

@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from search.model import Article
-from search.ingest.sources import SeedFileResult, add_metadata, read_seed_file
+from search.ingest.sources import SeedFileResult, add_metadata
+from search.ingest.workers import ReadJob
+from search.ingest.workers import read_files as read_in_workers
 
 #: Below this many bytes of seed files, forking readers costs more than it saves.
 MIN_PARALLEL_BYTES = 512 * 1024
@@ -87,26 +89,21 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _read_without_metadata(job: tuple[Path, dict[str, Any] | None]) -> SeedFileResult:
-    path, catalog_entry = job
-    return read_seed_file(path, catalog_entry, metadata=False)
-
-
-def read_files(jobs: Sequence[tuple[Path, dict[str, Any] | None]], workers: Workers) -> Iterator[SeedFileResult]:
-    """Read each ``(path, catalog entry)`` into articles *without* inferred metadata, in order.
+def read_files(
+    jobs: Sequence[ReadJob], workers: Workers, timeout: float | None = None, on_progress: Any = None
+) -> Iterator[SeedFileResult]:
+    """Read each job's file into articles *without* inferred metadata, in order.
 
     :func:`write_articles` infers the metadata. Uses ``workers.count`` processes unless the input is
-    too small to gain from them.
+    too small to gain from them; every file is read under the time budget of
+    :mod:`search.ingest.workers`.
     """
-    size = sum(_file_size(path) for path, _ in jobs)
+    size = sum(_file_size(job.path) for job in jobs)
     count = min(workers.count, len(jobs))
     if count < 2 or (size < MIN_PARALLEL_BYTES and not workers.explicit):
-        yield from map(_read_without_metadata, jobs)
-        return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(count, initializer=_die_with_parent) as pool:
-        # Results in file order (the duplicate-id rule); chunksize 1 keeps every worker busy.
-        yield from pool.imap(_read_without_metadata, jobs, chunksize=1)
+        count = 1
+    # Results in file order (the duplicate-id rule), each file in a process that can be stopped.
+    yield from read_in_workers(jobs, processes=count, metadata=False, timeout=timeout, on_progress=on_progress)
 
 
 def _file_size(path: Path) -> int:

@@ -4,6 +4,19 @@ One Whoosh searcher is cached per engine and refreshed only when the index chang
 pointer file and a directory listing per call), so a long-running server sees a rebuilt index without a
 restart. Whoosh searchers are not safe to share between threads (they hold file positions and caches),
 so calls are serialised by a lock; the search itself is short and the GIL would serialise most of it anyway.
+
+A damaged index never becomes a traceback or a dead server:
+
+* when a generation is opened its index files are checked against the manifest's checksums
+  (:mod:`search.engines.embedded.integrity`; files whose mtime moved are hashed), and their stamps
+  (inode, size, mtime, ctime) are kept;
+* before every call those stamps are compared with ``stat``: index files are memory-mapped, and one
+  truncated or rewritten in place (``truncate``, ``cp`` over it) would kill the process with SIGBUS
+  at the next access. A generation whose files moved is closed at once and checked again: identical
+  bytes are reopened, damage is refused with :class:`IndexDamaged` (HTTP 503) until a good
+  generation is current;
+* an error while reading the index (a damaged file the checksums could not see coming) is turned
+  into :class:`IndexDamaged` when a full check finds damage.
 """
 
 from __future__ import annotations
@@ -17,9 +30,18 @@ from pathlib import Path
 from typing import Any
 
 from search.atomic import read_json
-from search.engines.base import BuildReport, IndexMissing, Progress
-from search.engines.embedded.indexer import MANIFEST_NAME, PENDING_NAME, POINTER_NAME, index_exists, read_pointer, rebuild
+from search.engines.base import BuildReport, IndexDamaged, IndexMissing, Progress
+from search.engines.embedded import integrity
+from search.engines.embedded.indexer import (
+    MANIFEST_NAME,
+    PENDING_NAME,
+    POINTER_NAME,
+    index_exists,
+    read_pointer,
+    rebuild,
+)
 from search.model import Article
+from search.query.filters import QueryError
 
 _OPEN_RETRIES = 5  # a full rebuild may switch generations between reading the pointer and opening
 
@@ -35,6 +57,9 @@ class EmbeddedEngine:
         self._searcher: Any = None
         self._stamp: tuple[int, int, int] | None = None
         self._gen_dir: Path | None = None
+        self._opened: dict[str, integrity.FileStamp] = {}  # index files of the open generation, as opened
+        self._verifier = integrity.Verifier()
+        self._suspects: set[tuple[str, str]] = set()  # (generation, file) seen changing in place
         self._terms_cache: tuple[Any, int] | None = None
         self._words: tuple[Any, list[tuple[str, str]]] | None = None
 
@@ -67,7 +92,31 @@ class EmbeddedEngine:
                 self._searcher.close()
             except Exception:  # noqa: BLE001 - its files may already be gone
                 pass
-        self._searcher, self._stamp, self._gen_dir = None, None, None
+        self._searcher, self._stamp, self._gen_dir, self._opened = None, None, None, {}
+
+    def _recorded(self, gen_dir: Path) -> dict[str, Any]:
+        """The manifest's record of the generation's index files (empty if it has none)."""
+        manifest = read_json(gen_dir / MANIFEST_NAME)
+        recorded = manifest.get("index_files") if isinstance(manifest, dict) else None
+        return recorded if isinstance(recorded, dict) else {}
+
+    def _guard(self, gen_dir: Path) -> None:
+        """Check the generation's index files against the manifest and remember their stamps.
+
+        Files the manifest does not list yet (an incremental commit whose manifest is still being
+        written) are left unguarded until the next refresh; files it lists that are gone were merged
+        away by a commit. Files whose mtime moved, and files seen changing under this engine before,
+        are hashed. Raises :class:`IndexDamaged` if a listed file differs from its record.
+        """
+        recorded = self._recorded(gen_dir)
+        present = [name for name in recorded if (gen_dir / name).exists()]
+        opened = {name: stamp for name, stamp in integrity.stamps(gen_dir, present).items() if stamp is not None}
+        suspect = [name for name in opened if (str(gen_dir), name) in self._suspects]
+        problems = self._verifier.problems(gen_dir, recorded, names=[name for name in opened if name not in suspect])
+        problems += self._verifier.problems(gen_dir, recorded, names=suspect, full=True)
+        if problems:
+            raise IndexDamaged(self.index_dir, problems)
+        self._opened = opened
 
     def _open_searcher(self) -> None:
         from whoosh import index as whoosh_index
@@ -80,7 +129,12 @@ class EmbeddedEngine:
             if stamp is None or pointer is None:
                 raise IndexMissing(self.index_dir)
             gen_dir = self.index_dir / pointer["generation"]
+            if not gen_dir.is_dir():
+                last_error = FileNotFoundError(str(gen_dir))
+                time.sleep(0.05 * (attempt + 1))
+                continue
             try:
+                self._guard(gen_dir)  # before opening: a damaged file is never mapped
                 ix = whoosh_index.open_dir(str(gen_dir))
                 self._searcher = ix.searcher()
             except (OSError, EmptyIndexError) as error:
@@ -88,9 +142,24 @@ class EmbeddedEngine:
                 last_error = error
                 time.sleep(0.05 * (attempt + 1))
                 continue
+            except IndexDamaged:
+                raise
+            except Exception as error:  # noqa: BLE001 - a TOC or segment Whoosh cannot read
+                self._close_searcher()
+                raise self._damaged(gen_dir, error) from error
             self._stamp, self._gen_dir = stamp, gen_dir
             return
+        if last_error is not None and gen_dir.is_dir() and not isinstance(last_error, EmptyIndexError):
+            raise self._damaged(gen_dir, last_error) from last_error
         raise IndexMissing(self.index_dir) from last_error
+
+    def _damaged(self, gen_dir: Path, error: BaseException) -> IndexDamaged:
+        """The :class:`IndexDamaged` to raise for ``error`` met reading ``gen_dir``: what a full check
+        of the files finds, or the error itself when the files match their checksums."""
+        problems = self._verifier.problems(gen_dir, self._recorded(gen_dir), full=True)
+        if not problems:
+            problems = [f"the index cannot be read ({type(error).__name__}: {str(error)[:200]})"]
+        return IndexDamaged(self.index_dir, problems)
 
     def _fresh_searcher(self) -> Any:
         """The cached searcher, reopened or refreshed if the index changed since the last call."""
@@ -98,6 +167,13 @@ class EmbeddedEngine:
         if stamp is None:
             self._close_searcher()
             raise IndexMissing(self.index_dir)
+        if self._searcher is not None and self._gen_dir is not None:
+            changed = integrity.changed_stamps(self._gen_dir, self._opened)
+            if changed:
+                # An index file changed in place under the open (memory-mapped) generation: stop using
+                # it before anything touches its pages; it is hashed before it is trusted again.
+                self._suspects.update((str(self._gen_dir), name) for name in changed)
+                self._close_searcher()
         if self._searcher is None or stamp != self._stamp:
             self._close_searcher()  # a full rebuild switched generations (or the index was recreated)
             self._open_searcher()
@@ -106,7 +182,12 @@ class EmbeddedEngine:
 
             try:
                 if not self._searcher.up_to_date():
+                    assert self._gen_dir is not None
                     self._searcher = self._searcher.refresh()  # an incremental run committed
+                    self._guard(self._gen_dir)
+            except IndexDamaged:
+                self._close_searcher()
+                raise
             except (OSError, ValueError, WhooshIndexError):
                 # Its directory vanished (EmptyIndexError: no TOC left) or a TOC was replaced mid-read:
                 # open again from the pointer, which raises IndexMissing if nothing is left to open.
@@ -120,9 +201,21 @@ class EmbeddedEngine:
 
         with self._lock:
             searcher = self._fresh_searcher()
-            # Queries are cut with the dictionary the index was built with (seeds/dictionary.toml).
-            with archive_words(self._archive_words(searcher)):
-                yield searcher
+            gen_dir = self._gen_dir
+            try:
+                # Queries are cut with the dictionary the index was built with (seeds/dictionary.toml).
+                with archive_words(self._archive_words(searcher)):
+                    yield searcher
+            except (QueryError, IndexMissing):
+                raise
+            except Exception as error:  # noqa: BLE001 - damage shows up as any error while reading
+                if gen_dir is None:
+                    raise
+                damaged = self._damaged(gen_dir, error)
+                if damaged.problems and not damaged.problems[0].startswith("the index cannot be read"):
+                    self._close_searcher()
+                    raise damaged from error
+                raise
 
     def _archive_words(self, searcher: Any) -> list[tuple[str, str]]:
         """The archive dictionary of the open generation, read from its manifest once per commit."""
@@ -267,6 +360,57 @@ class EmbeddedEngine:
         }
 
     # -- maintenance --------------------------------------------------------------------------
+
+    def run_status(self) -> dict[str, Any] | None:
+        """The index run holding the build lock (pid, phase, the files it is reading), or None."""
+        from search.engines.embedded.indexer import describe_status, run_status
+
+        status = run_status(self.index_dir)
+        if status is not None:
+            status["summary"] = describe_status(status)
+        return status
+
+    def verify(self) -> dict[str, Any]:
+        """Hash every index file of the current generation and compare it with the manifest, then
+        open the generation afresh and run a search (``newsearch check``).
+
+        Returns ``{"ok", "problems", "generation", "files", "bytes", "articles", "seconds"}``; raises
+        :class:`IndexMissing` when there is no index at all.
+        """
+        started = time.perf_counter()
+        pointer = read_pointer(self.index_dir)
+        gen_dir = self.index_dir / pointer["generation"] if pointer is not None else None
+        if gen_dir is None or not gen_dir.is_dir():
+            raise IndexMissing(self.index_dir)
+        manifest = read_json(gen_dir / MANIFEST_NAME)
+        recorded = self._recorded(gen_dir)
+        if not recorded:
+            problems = ["the manifest holds no checksums of the index files (missing, or written by an older version)"]
+        else:
+            problems = integrity.verify(gen_dir, recorded, full=True)
+            toc = f"_MAIN_{manifest.get('generation')}.toc" if isinstance(manifest, dict) else None
+            if toc not in recorded:
+                problems.append("the manifest does not vouch for the index's table of contents")
+        articles = None
+        if not problems:
+            with self._lock:
+                self._close_searcher()  # open what is on disk now, not what was opened before
+            try:
+                articles = self.search("", {}, "relevance", 1, 1, 0)["total"]
+            except IndexDamaged as error:
+                problems += error.problems
+            except Exception as error:  # noqa: BLE001 - the check reports it
+                problems.append(f"a search failed ({type(error).__name__}: {error})")
+        return {
+            "ok": not problems,
+            "problems": problems,
+            "index_dir": str(self.index_dir),
+            "generation": gen_dir.name,
+            "files": len(recorded),
+            "bytes": sum(int(entry.get("size") or 0) for entry in recorded.values() if isinstance(entry, dict)),
+            "articles": articles,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
 
     def rebuild(self, seeds_dir: str | Path, full: bool = False, progress: Progress | None = None, **options: Any) -> BuildReport:
         """Bring the index up to date with ``seeds_dir`` (see :func:`search.engines.embedded.indexer.rebuild`).

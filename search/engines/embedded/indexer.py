@@ -16,14 +16,18 @@ with ``os.replace``. The manifest is only written after the Whoosh commit; a jou
 (``manifest.pending.json``) written before the commit lets the next run tell whether a run killed
 in between had committed, so the manifest and the index never disagree for long.
 
+Every run also checks the index it is about to trust: the manifest records the size and sha256 of
+each index file (:mod:`search.engines.embedded.integrity`), and a generation whose files no longer
+match — or that cannot be read — is rebuilt in full from the seeds, announced as such. A run that
+fails (a full disk) removes what it wrote; a full rebuild first deletes the previous-but-one
+generation, so at most two generations take space, and checks free space before writing anything.
+
 Nothing heavy is imported at module level: an unchanged run hashes files and returns without
 importing Whoosh, opening a writer or loading a segmenter dictionary.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -31,14 +35,37 @@ import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from search.atomic import fsync_dir, read_json, sha256_file, write_json_atomic
-from search.engines.base import BuildError, BuildReport, IndexBusy, Progress, SeedsMissing
+from search.engines.base import (
+    BuildError,
+    BuildReport,
+    IndexBusy,
+    Progress,
+    SeedsMissing,
+)
+from search.engines.embedded import integrity
+from search.engines.embedded.diskspace import (
+    check_space,
+    entries,
+    expected_bytes,
+    remove_new_entries,
+    remove_writer_leftovers,
+)
+from search.ingest.files import SEED_CONFIG_FILES
+from search.engines.embedded.runlock import (
+    DEFAULT_LOCK_TIMEOUT,
+    LOCK_NAME,
+    STATUS_NAME,
+    RunStatus,
+    build_lock,
+    describe_status,
+    run_status,
+)
 
 if TYPE_CHECKING:
     from search.engines.embedded.bulk import Workers
@@ -46,19 +73,20 @@ if TYPE_CHECKING:
 __all__ = [
     "BuildError", "BuildReport", "IndexBusy", "Progress", "SeedsMissing", "rebuild", "read_pointer",
     "current_generation_dir", "load_manifest", "build_lock", "index_exists", "read_json", "write_json_atomic",
+    "LOCK_NAME", "STATUS_NAME", "DEFAULT_LOCK_TIMEOUT", "describe_status", "run_status",
 ]  # fmt: skip
 
 POINTER_NAME = "current.json"
 MANIFEST_NAME = "manifest.json"
 PENDING_NAME = "manifest.pending.json"
-LOCK_NAME = ".build.lock"
 GEN_PREFIX = "gen-"
 MANIFEST_FORMAT = 1
-DEFAULT_LOCK_TIMEOUT = float(os.environ.get("NEWSEARCH_LOCK_TIMEOUT", "600"))
+#: A seed file modified less than this many seconds before the run may still be being written.
+SETTLE_SECONDS = 2.0
 _GEN_DIR = re.compile(r"^gen-(\d+)$")
 _WHOOSH_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")  # Whoosh's TOC naming for the default index name
 #: Files of the seeds directory that configure the archive and are never read as pages.
-_SEED_CONFIG_FILES = ("catalog.toml", "dictionary.toml", "synonyms.toml")
+_SEED_CONFIG_FILES = SEED_CONFIG_FILES
 
 def _digest(value: Any) -> str | None:
     if value is None:
@@ -123,7 +151,13 @@ def load_manifest(gen_dir: Path) -> dict[str, Any] | None:
     pending = read_json(pending_path)
     if pending is not None:
         if isinstance(pending, dict) and pending.get("generation") == committed:
-            os.replace(pending_path, gen_dir / MANIFEST_NAME)  # the commit happened: adopt its manifest
+            # The commit happened: adopt its manifest, with the checksums of the files it wrote (the
+            # run was killed before it could record them; they are recorded as found now).
+            before = read_json(gen_dir / MANIFEST_NAME)
+            known = before.get("index_files") if isinstance(before, dict) else None
+            pending["index_files"] = integrity.record_files(gen_dir, known if isinstance(known, dict) else None)
+            write_json_atomic(gen_dir / MANIFEST_NAME, pending)
+            pending_path.unlink(missing_ok=True)
             fsync_dir(gen_dir)
         else:
             pending_path.unlink(missing_ok=True)  # the commit never happened: the old manifest holds
@@ -154,59 +188,6 @@ def _remove_stale_generations(index_dir: Path, keep: set[str]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Lock
-
-
-@contextmanager
-def build_lock(
-    index_dir: Path, timeout: float = DEFAULT_LOCK_TIMEOUT, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
-    """Hold the index directory's build lock; wait up to ``timeout`` seconds for another run.
-
-    ``fcntl.flock`` is released by the kernel when its holder dies, so a killed run never leaves a
-    stale lock behind.
-    """
-    path = Path(index_dir) / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
-        announced = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as error:
-                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-            holder = _lock_holder(fd)
-            if time.monotonic() >= deadline:
-                raise IndexBusy(
-                    f"another index run{holder} is still updating {index_dir}; gave up after {timeout:g}s "
-                    "(set NEWSEARCH_LOCK_TIMEOUT to wait longer)"
-                )
-            if not announced and on_wait is not None:
-                on_wait(f"waiting for another index run{holder} to finish (up to {timeout:g}s)")
-                announced = True
-            time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def _lock_holder(fd: int) -> str:
-    try:
-        pid = os.pread(fd, 32, 0).decode().strip()
-    except OSError:
-        return ""
-    return f" (pid {pid})" if pid.isdigit() else ""
-
-
-# ---------------------------------------------------------------------------------------------
 # Planning: what changed since the manifest
 
 
@@ -221,41 +202,53 @@ class _Plan:
     extract: dict[str, str] = field(default_factory=dict)  # name -> reason (new/changed/...)
     removed: list[str] = field(default_factory=list)
     unsupported: dict[str, str] = field(default_factory=dict)
+    links: set[str] = field(default_factory=set)  # seed files that are (allowed) symbolic links
+    sizes: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)  # when the run listed the files (seconds)
     dictionary: Any = None  # search.ingest.dictionary.Dictionary of the seeds
     words_changed: list[str] = field(default_factory=list)  # added or removed since the manifest
 
 
-def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
-    from search.ingest.sources import list_seed_files, name_is_utf8, printable_name
+def _scan(seeds_dir: Path, follow_symlinks: bool = False) -> tuple[dict[str, Path], dict[str, str], set[str]]:
+    from search.ingest.files import scan_seeds
 
-    files = {path.name: path for path in list_seed_files(seeds_dir)}
-    unsupported = {}
-    for entry in os.scandir(seeds_dir):
-        if entry.name in files or entry.name.startswith(".") or entry.name in _SEED_CONFIG_FILES:
-            continue
-        if entry.is_file() and not name_is_utf8(entry.name):
-            unsupported[printable_name(entry.name)] = "file name is not valid UTF-8; rename the file to index it"
-        elif entry.is_file():
-            unsupported[entry.name] = f"not a seed file type ({Path(entry.name).suffix or 'no suffix'}); ignored"
-    return files, unsupported
+    scan = scan_seeds(seeds_dir, follow_symlinks)
+    return scan.files, scan.skipped, scan.links
 
 
-def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
-    files, unsupported = _scan(seeds_dir)
-    hashes = {}
+def _plan(seeds_dir: Path, manifest: dict[str, Any] | None, follow_symlinks: bool = False) -> _Plan:
+    """What this run must do: hash every seed file and compare with the manifest.
+
+    The hashes decide which files to read; the manifest records the hash of the bytes actually read
+    (see :func:`_extract`), so a file that changes meanwhile is never recorded under the wrong hash.
+    """
+    from search.ingest.files import link_target_problem
+
+    started = time.time()
+    files, unsupported, links = _scan(seeds_dir, follow_symlinks)
+    hashes, sizes = {}, {}
     for name, path in list(files.items()):
         try:
             hashes[name] = sha256_file(path)
+            sizes[name] = path.stat().st_size
         except OSError as error:  # unreadable (permissions) or gone since the listing: skip it, by name
             del files[name]
             unsupported[name] = f"cannot read file ({error.strerror or error}); skipped"
     catalog_path = seeds_dir / "catalog.toml"
+    catalog_sha = None
+    if catalog_path.is_symlink() and (problem := link_target_problem(catalog_path, seeds_dir, follow_symlinks)):
+        unsupported["catalog.toml"] = problem.replace("skipped", "ignored")
+    elif catalog_path.is_file():
+        catalog_sha = sha256_file(catalog_path)
     plan = _Plan(
         seeds_dir=seeds_dir,
         files=files,
         hashes=hashes,
-        catalog_sha=sha256_file(catalog_path) if catalog_path.is_file() else None,
+        catalog_sha=catalog_sha,
         unsupported=unsupported,
+        links=links,
+        sizes=sizes,
+        started=started,
     )
     from search.ingest.dictionary import load_dictionary
 
@@ -275,13 +268,17 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
         for name in files:
             if name not in plan.extract and known[name].get("catalog") != _digest(_catalog_entry(plan, name)):
                 plan.extract[name] = "catalog entry changed"
-    # A file whose articles lost an id clash to another file gets another chance when that file goes.
+    # A file whose articles lost an id clash gets another chance when the owner goes or changes, and
+    # whenever the owner comes later by name (the rule is "first by name", whatever the history).
     leaving = set(plan.extract) | set(plan.removed)
     owners = {article_id: name for name, entry in known.items() for article_id in entry.get("ids", [])}
     for name, entry in known.items():
         if name in files and name not in plan.extract:
-            if any(owners.get(article_id) in leaving for article_id in entry.get("shadowed", [])):
+            shadowed_by = [owners.get(article_id) for article_id in entry.get("shadowed", [])]
+            if any(owner in leaving for owner in shadowed_by):
                 plan.extract[name] = "duplicate id released"
+            elif any(owner is not None and owner > name for owner in shadowed_by):
+                plan.extract[name] = "duplicate id: this file comes first by name"
     return plan
 
 
@@ -300,7 +297,7 @@ def _words_changed(manifest: dict[str, Any], words: list[tuple[str, str]]) -> li
 def _catalog_entry(plan: _Plan, name: str) -> dict[str, Any] | None:
     if plan.catalog is None:
         plan.catalog = {}
-        if plan.catalog_sha is not None:
+        if plan.catalog_sha is not None and "catalog.toml" not in plan.unsupported:
             from search.ingest.sources import load_catalog
 
             plan.catalog, plan.catalog_problems = load_catalog(plan.seeds_dir)
@@ -320,16 +317,25 @@ def rebuild(
     lock_timeout: float | None = None,
     on_message: Callable[[str], None] | None = None,
     jobs: int | None = None,
+    follow_symlinks: bool = False,
+    file_timeout: float | None = None,
+    verify: bool = False,
 ) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with the seed files in ``seeds_dir``.
 
     Incremental by default: only new and changed files are extracted, removed files' articles are
-    deleted, and an unchanged run only hashes files. ``full=True`` (or a changed ANALYSIS_VERSION, or a
-    missing/inconsistent manifest) builds a new index generation aside and switches to it atomically.
-    Searches keep working throughout; a run killed at any moment leaves the previous index searchable
-    and the next run completes the work. Full builds use ``jobs`` processes (default: every core the
-    process may use, or ``NEWSEARCH_JOBS``; see :mod:`search.engines.embedded.bulk`). Raises :class:`BuildError` subclasses for a missing seeds
-    directory, a busy lock, or an index that cannot be written.
+    deleted, and an unchanged run only hashes files. ``full=True`` (or a changed ANALYSIS_VERSION, a
+    missing/inconsistent manifest, or a damaged index) builds a new index generation aside and switches
+    to it atomically. Searches keep working throughout; a run killed at any moment leaves the previous
+    index searchable and the next run completes the work. Full builds use ``jobs`` processes (default:
+    every core the process may use, or ``NEWSEARCH_JOBS``; see :mod:`search.engines.embedded.bulk`).
+
+    Each file is read under a time budget (``file_timeout`` seconds, default ``$NEWSEARCH_FILE_TIMEOUT``
+    or 30; see :mod:`search.ingest.workers`). Symbolic links in ``seeds_dir`` pointing outside it are
+    skipped unless ``follow_symlinks``. The index files are checked against the manifest's checksums
+    before an incremental run (files whose mtime moved are hashed; ``verify=True`` hashes all of them).
+    Raises :class:`BuildError` subclasses for a missing seeds directory, a busy lock, too little free
+    space, or an index that cannot be written.
     """
     started = time.perf_counter()
     seeds = Path(seeds_dir)
@@ -345,22 +351,37 @@ def rebuild(
         raise BuildError(f"cannot create index directory {index}: {error.strerror or error}") from error
 
     timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
+    options = _RunOptions(progress=progress, follow_symlinks=follow_symlinks, file_timeout=file_timeout)
     try:
         with build_lock(index, timeout, on_wait=say):
-            _rebuild_locked(seeds, index, full, progress, report, jobs)
+            options.status = RunStatus(index, full)
+            _rebuild_locked(seeds, index, full, options, report, jobs, verify)
     except OSError as error:
         raise BuildError(f"cannot write the index in {index}: {error.strerror or error}") from error
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _damage(gen_dir: Path, manifest: dict[str, Any], full: bool) -> list[str]:
+    """What is wrong with the generation's index files (empty when they match the manifest)."""
+    recorded = manifest.get("index_files")
+    if not isinstance(recorded, dict) or not recorded:
+        return ["the manifest holds no checksums of the index files (written by an older version)"]
+    problems = integrity.verify(gen_dir, recorded, full=full)
+    toc = f"_MAIN_{manifest.get('generation')}.toc"
+    if toc not in recorded:
+        problems.append(f"the manifest does not vouch for the index's table of contents ({toc})")
+    return problems
+
+
 def _rebuild_locked(
     seeds: Path,
     index: Path,
     full: bool,
-    progress: Progress | None,
+    options: _RunOptions,
     report: BuildReport,
     jobs: int | None,
+    verify: bool = False,
 ) -> None:
     from search.analysis import ANALYSIS_VERSION
     from search.engines.embedded.bulk import worker_count
@@ -369,6 +390,8 @@ def _rebuild_locked(
     gen_dir = current_generation_dir(index)
     keep = {name for name in ((pointer or {}).get("generation"), (pointer or {}).get("previous")) if name}
     _remove_stale_generations(index, keep)  # leftovers of killed full builds
+    if gen_dir is not None:
+        remove_writer_leftovers(gen_dir)
 
     manifest = load_manifest(gen_dir) if gen_dir is not None else None
     before = manifest
@@ -384,11 +407,17 @@ def _rebuild_locked(
         reason = f"analysis version changed ({old} -> {ANALYSIS_VERSION})"
     elif manifest is None:
         reason = "manifest missing or out of step with the index"
+    else:
+        assert gen_dir is not None
+        damage = _damage(gen_dir, manifest, full=verify)
+        if damage:
+            report.damaged = damage
+            reason = "index damaged: " + "; ".join(damage[:3]) + (f"; and {len(damage) - 3} more" if len(damage) > 3 else "")
     if reason is not None:
         report.full, report.full_reason = True, reason
         manifest = None
 
-    plan = _plan(seeds, manifest)
+    plan = _plan(seeds, manifest, options.follow_symlinks)
     report.skipped.update(plan.unsupported)
     _dictionary_problems(plan, report)
     if manifest is not None and not plan.extract and not plan.removed and not plan.words_changed:
@@ -405,17 +434,28 @@ def _rebuild_locked(
     from search.analysis import archive_words
 
     report.dictionary_changed = list(plan.words_changed)
-    # Everything segmented in this run (workers forked for a full build inherit the context) uses
-    # the archive's own words.
+    # Everything segmented in this run (workers forked to read files or to write segments inherit
+    # the context) uses the archive's own words.
     with archive_words(plan.dictionary.words):
-        if report.full:
-            _full_build(index, pointer, plan, progress, report, ANALYSIS_VERSION, worker_count(jobs))
-            if before is not None:
-                report.removed = sorted(name for name in before["files"] if name not in plan.files)
-        else:
+        if not report.full:
             assert gen_dir is not None and manifest is not None and pointer is not None
-            _incremental_build(gen_dir, manifest, plan, progress, report, ANALYSIS_VERSION)
-            report.generation = pointer["generation"]
+            try:
+                _incremental_build(gen_dir, manifest, plan, options, report, ANALYSIS_VERSION)
+                report.generation = pointer["generation"]
+                return
+            except IndexUnreadable as error:
+                # Damage the checksums did not show (or a manifest that vouched for damaged files):
+                # start again from the seeds, into a new generation.
+                fresh = BuildReport(seeds_dir=report.seeds_dir, index_dir=report.index_dir)
+                report.__dict__.update(fresh.__dict__)
+                report.full, report.full_reason = True, f"index damaged: {error}"
+                report.damaged = [str(error)]
+                before = manifest
+                plan = _plan(seeds, None, options.follow_symlinks)
+                report.skipped.update(plan.unsupported)
+        _full_build(index, pointer, plan, options, report, ANALYSIS_VERSION, worker_count(jobs))
+        if before is not None:
+            report.removed = sorted(name for name in before["files"] if name not in plan.files)
 
 
 def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan) -> None:
@@ -425,32 +465,74 @@ def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan
             report.skipped[name] = "; ".join(entry.get("problems") or ["nothing to index"])
         else:
             report.unchanged.append(name)
+        if entry.get("refused"):
+            report.refused[name] = "; ".join(entry.get("problems") or [])
         if entry.get("problems") and not entry.get("skipped"):
             report.problems[name] = list(entry["problems"])
     report.articles_total = sum(len(entry.get("ids", [])) for entry in manifest["files"].values())
 
 
-def _extract(
-    plan: _Plan, names: list[str], owners: dict[str, str], report: BuildReport, workers: Workers | None = None
-) -> Iterator[tuple[str, list[Any], dict[str, Any]]]:
-    """Extract each file and settle id clashes: the first owner keeps an id, later copies are reported.
+#: ``on_reading(files done, {file name: .jsonl line or None})``: the files being read right now.
+Reading = Callable[[int, dict[str, int | None]], None]
 
-    With ``workers`` (a :class:`search.engines.embedded.bulk.Workers`, full builds) files are read in worker processes
-    without the inferred metadata, which :func:`search.engines.embedded.bulk.write_articles` adds; results still
-    arrive in ``names`` order. Without, files are read here, completely.
+
+def _extract(
+    plan: _Plan,
+    names: list[str],
+    owners: dict[str, str],
+    report: BuildReport,
+    workers: Workers | None = None,
+    *,
+    taken: dict[str, list[tuple[str, str]]] | None = None,
+    on_reading: Reading | None = None,
+    file_timeout: float | None = None,
+) -> Iterator[tuple[str, list[Any], dict[str, Any]]]:
+    """Extract each file and settle id clashes; yield ``(name, kept articles, manifest entry)``.
+
+    Files are read in worker processes under a time budget per file (see
+    :mod:`search.ingest.workers`): a file past it is skipped by name and the others go on. With
+    ``workers`` (a :class:`search.engines.embedded.bulk.Workers`, full builds) they are read in
+    parallel without the inferred metadata, which :func:`search.engines.embedded.bulk.write_articles`
+    adds; without, in one worker, completely. Results arrive in ``names`` order either way.
+
+    The manifest entry records the sha256 of the bytes that were read, so a file rewritten during
+    the run is recorded with the content that was indexed, never under its old hash.
+
+    Duplicate ids, one rule for every kind of run: the copy in the file that comes first by name
+    keeps an id (within a file, the first copy); later copies are skipped and reported by name.
+    When a file read now comes before the current owner of an id — a file not read in this run —
+    it takes the id, and ``{owner: [(id, taker)]}`` is noted in ``taken`` for the caller to remove.
     """
     from search.engines.embedded.bulk import read_files
-    from search.ingest.sources import read_seed_file
+    from search.ingest.workers import ReadJob
+    from search.ingest.workers import read_files as read_in_workers
 
-    jobs = [(plan.files[name], _catalog_entry(plan, name)) for name in names]
-    results = read_files(jobs, workers) if workers is not None else (read_seed_file(*job) for job in jobs)
+    reading = set(names)
+    jobs = [ReadJob(plan.files[name], _catalog_entry(plan, name), name in plan.links) for name in names]
+    done = 0
+
+    def on_progress(current: dict[str, int | None]) -> None:
+        if on_reading is not None:
+            on_reading(done, current)
+
+    if workers is not None:
+        results = read_files(jobs, workers, timeout=file_timeout, on_progress=on_progress)
+    else:
+        results = read_in_workers(jobs, processes=1, metadata=True, timeout=file_timeout, on_progress=on_progress)
     for name, result in zip(names, results):
+        done += 1
         problems = list(result.problems)
+        problems += _read_problems(plan, name, result)
         kept, shadowed = [], []
         for article in result.articles:
             owner = owners.get(article.id)
+            if owner is not None and taken is not None and owner not in reading and name < owner:
+                # This file comes first by name: it takes the id from a file not read in this run.
+                taken.setdefault(owner, []).append((article.id, name))
+                report.duplicates.append(f"{owner}: {article.id} (kept the one in {name}, which comes first by name)")
+                owner = None
             if owner is not None:
-                where = "earlier in this file" if owner == name else f"in {owner}"
+                where = "earlier in this file" if owner == name else f"in {owner}, which comes first by name"
                 problems.append(f"duplicate article id {article.id} (already {where}); skipped")
                 report.duplicates.append(f"{name}: {article.id} (kept the one {where})")
                 shadowed.append(article.id)
@@ -458,18 +540,56 @@ def _extract(
             owners[article.id] = name
             kept.append(article)
         entry = {
-            "sha256": plan.hashes[name],
+            "sha256": result.sha256 or plan.hashes[name],
+            "size": result.size if result.size is not None else plan.sizes.get(name),
             "catalog": _digest(_catalog_entry(plan, name)),
             "ids": [article.id for article in kept],
             "shadowed": shadowed,
             "problems": problems,
             "skipped": bool(result.skipped or not kept),
+            "refused": result.refused,
         }
         if problems:
             report.problems[name] = problems
         if entry["skipped"]:
             report.skipped[name] = "; ".join(problems) or "no articles found"
+        if result.refused:
+            report.refused[name] = "; ".join(problems)
         yield name, kept, entry
+
+
+def _read_problems(plan: _Plan, name: str, result: Any) -> list[str]:
+    """What reading showed about a file being written: changed since it was listed, or modified
+    just before the run (it may still be growing)."""
+    problems = []
+    if result.sha256 is not None and result.sha256 != plan.hashes.get(name) and not result.changed:
+        problems.append("changed during this run (after it was listed); the content read was indexed")
+    if result.mtime_ns is not None:
+        age = plan.started - result.mtime_ns / 1e9
+        if age < SETTLE_SECONDS:
+            when = "during this run" if age < 0 else f"{age:.1f} s before this run"
+            problems.append(
+                f"modified {when}: it may still be being written; indexed as read (the next run reads it again if it changes)"
+            )
+    return problems
+
+
+def _give_up_ids(files: dict[str, Any], taken: dict[str, list[tuple[str, str]]], report: BuildReport) -> None:
+    """Record in their manifest entries the ids files not read in this run lost to a file first by name."""
+    for owner, lost in taken.items():
+        entry = files.get(owner)
+        if entry is None:
+            continue
+        ids = {article_id for article_id, _taker in lost}
+        entry["ids"] = [article_id for article_id in entry.get("ids", []) if article_id not in ids]
+        entry["shadowed"] = list(entry.get("shadowed", [])) + sorted(ids)
+        entry["problems"] = list(entry.get("problems", [])) + [
+            f"duplicate article id {article_id} (also in {taker}, which comes first by name); skipped"
+            for article_id, taker in lost
+        ]
+        report.problems[owner] = entry["problems"]
+        if not entry["ids"]:
+            entry["skipped"] = True
 
 
 def _new_manifest(plan: _Plan, analysis_version: str, files: dict[str, Any]) -> dict[str, Any]:
@@ -483,24 +603,54 @@ def _new_manifest(plan: _Plan, analysis_version: str, files: dict[str, Any]) -> 
     }
 
 
+@dataclass
+class _RunOptions:
+    """How this run reads files and reports progress."""
+
+    progress: Progress | None = None
+    status: RunStatus | None = None
+    follow_symlinks: bool = False
+    file_timeout: float | None = None
+
+    def on_reading(self, total: int) -> Reading:
+        """A callback for :func:`_extract`: the status file and the progress bar follow the reading."""
+
+        def on_reading(done: int, current: dict[str, int | None]) -> None:
+            if self.status is not None:
+                self.status.reading(done, total, current)
+            if self.progress is not None and current:
+                label = ", ".join(f"{name} (line {line:,})" if line else name for name, line in current.items())
+                self.progress(done, total, label)
+
+        return on_reading
+
+
 def _index_files(
     writer: Any,
     plan: _Plan,
     names: list[str],
     owners: dict[str, str],
     files: dict[str, Any],
-    progress: Progress | None,
+    options: _RunOptions,
     report: BuildReport,
 ) -> None:
     from search.engines.embedded.schema import add_articles
 
     total = len(names)
-    for done, (name, articles, entry) in enumerate(_extract(plan, names, owners, report), start=1):
+    taken: dict[str, list[tuple[str, str]]] = {}
+    extracted = _extract(plan, names, owners, report, taken=taken, on_reading=options.on_reading(total), file_timeout=options.file_timeout)
+    for done, (name, articles, entry) in enumerate(extracted, start=1):
         if articles:
             report.articles_added += add_articles(writer, articles)
         files[name] = entry
-        if progress is not None:
-            progress(done, total, name)
+        if options.progress is not None:
+            options.progress(done, total, name)
+    # Ids an earlier-named file took from a file not read now: its committed copies go.
+    for lost in taken.values():
+        for article_id, _taker in lost:
+            writer.delete_by_term("id", article_id)
+            report.articles_removed += 1
+    _give_up_ids(files, taken, report)
 
 
 def _dictionary_problems(plan: _Plan, report: BuildReport) -> None:
@@ -517,83 +667,119 @@ def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
         report.problems["catalog.toml"] = list(plan.catalog_problems)
 
 
+def _expected_bytes(plan: _Plan, names: list[str], like: Path | None = None) -> int:
+    """About how many bytes an index of ``names`` takes (see :func:`diskspace.expected_bytes`)."""
+    return expected_bytes(sum(plan.sizes.get(name, 0) for name in names), like)
+
+
 def _full_build(
     index: Path,
     pointer: dict[str, Any] | None,
     plan: _Plan,
-    progress: Progress | None,
+    options: _RunOptions,
     report: BuildReport,
     version: str,
     workers: Workers,
 ) -> None:
-    """Build a new generation directory from every seed file, then switch the pointer to it."""
+    """Build a new generation directory from every seed file, then switch the pointer to it.
+
+    At most two generations take space: the previous-but-one is deleted before the new one is
+    written (the current one stays for searchers that have it open until the switch), and the free
+    space is checked against the expected size before anything is written.
+    """
     from whoosh import index as whoosh_index
 
     from search.engines.embedded.bulk import write_articles
     from search.engines.embedded.schema import build_schema
 
+    current = pointer.get("generation") if pointer else None
+    _remove_stale_generations(index, {current} - {None})
+    names = list(plan.files)
+    like = index / current if current and (index / current).is_dir() else None
+    check_space(index, _expected_bytes(plan, names, like), f"a full build of {len(names)} seed files")
     numbers = _generation_dirs(index)
     name = f"{GEN_PREFIX}{max(numbers.values(), default=0) + 1:06d}"
     gen_dir = index / name
-    gen_dir.mkdir()
-    ix = whoosh_index.create_in(str(gen_dir), build_schema())
     files: dict[str, Any] = {}
-    names = list(plan.files)
     try:
+        gen_dir.mkdir()
+        ix = whoosh_index.create_in(str(gen_dir), build_schema())
         # Progress counts the files, then one last step for writing the index (the longer half).
         steps = len(names) + 1
         articles: list[Any] = []
-        for done, (file_name, kept, entry) in enumerate(_extract(plan, names, {}, report, workers), start=1):
+        extracted = _extract(plan, names, {}, report, workers, on_reading=options.on_reading(steps), file_timeout=options.file_timeout)
+        for done, (file_name, kept, entry) in enumerate(extracted, start=1):
             articles += kept
             files[file_name] = entry
-            if progress is not None:
-                progress(done, steps, file_name)
-        if progress is not None:
-            progress(len(names), steps, f"writing {len(articles)} articles")
+            if options.progress is not None:
+                options.progress(done, steps, file_name)
+        if options.progress is not None:
+            options.progress(len(names), steps, f"writing {len(articles)} articles")
+        if options.status is not None:
+            options.status.update(force=True, phase=f"writing {len(articles)} articles", current={})
         for problem in write_articles(ix, articles, workers):
             source, _, text = problem.partition(": ")
             files[source]["problems"].append(text)
             report.problems[source] = files[source]["problems"]
         report.articles_added = len(articles)
         del articles
-        if progress is not None:
-            progress(steps, steps, "done")
+        if options.progress is not None:
+            options.progress(steps, steps, "done")
+        manifest = _new_manifest(plan, version, files)
+        manifest["generation"] = ix.latest_generation()
+        ix.close()
+        manifest["index_files"] = integrity.record_files(gen_dir)
+        write_json_atomic(gen_dir / MANIFEST_NAME, manifest)
     except BaseException:
         shutil.rmtree(gen_dir, ignore_errors=True)  # never pointed to; readers never saw it
         raise
-    manifest = _new_manifest(plan, version, files)
-    manifest["generation"] = ix.latest_generation()
-    ix.close()
-    write_json_atomic(gen_dir / MANIFEST_NAME, manifest)
     # The switch: readers see the old generation until this os.replace, the new one after it.
-    previous = pointer.get("generation") if pointer else None
     write_json_atomic(
         index / POINTER_NAME,
-        {"generation": name, "previous": previous, "analysis_version": version, "switched_at": _now()},
+        {"generation": name, "previous": current, "analysis_version": version, "switched_at": _now()},
     )
-    _remove_stale_generations(index, {name, previous} - {None})
+    _remove_stale_generations(index, {name, current} - {None})
     report.added = [n for n in names if not files[n]["skipped"]]
     report.articles_total = sum(len(entry["ids"]) for entry in files.values())
     report.generation = name
     _catalog_problems(plan, report)
 
 
+class IndexUnreadable(BuildError):
+    """The current generation could not be read while updating it (damage the checksums missed)."""
+
+
 def _incremental_build(
-    gen_dir: Path, manifest: dict[str, Any], plan: _Plan, progress: Progress | None, report: BuildReport, version: str
+    gen_dir: Path, manifest: dict[str, Any], plan: _Plan, options: _RunOptions, report: BuildReport, version: str
 ) -> None:
-    """Delete the articles of changed and removed files, index the changed files, commit, then record."""
+    """Delete the articles of changed and removed files, index the changed files, commit, then record.
+
+    A failure (a full disk) removes whatever the run wrote into the generation directory; an index
+    that cannot be read raises :class:`IndexUnreadable` (the caller rebuilds in full).
+    """
     from whoosh import index as whoosh_index
+
+    from search.engines.embedded.writer import ArticleWriter
 
     known: dict[str, Any] = manifest["files"]
     names = [name for name in plan.files if name in plan.extract]  # sorted, like plan.files
     files = {name: entry for name, entry in known.items() if name in plan.files and name not in plan.extract}
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
+    # Room for the new segment, and for Whoosh merging small segments into one at the commit.
+    check_space(gen_dir, 2 * _expected_bytes(plan, names, gen_dir), f"updating {len(names)} seed files")
 
     from search.engines.embedded.schema import add_articles
-    from search.engines.embedded.writer import ArticleWriter
 
-    ix = whoosh_index.open_dir(str(gen_dir))
-    writer = ArticleWriter(ix)
+    before = entries(gen_dir)
+    try:
+        ix = whoosh_index.open_dir(str(gen_dir))
+        writer = ArticleWriter(ix)
+    except OSError:
+        remove_new_entries(gen_dir, before)
+        raise
+    except Exception as error:  # noqa: BLE001 - a damaged TOC or segment: rebuild instead
+        remove_new_entries(gen_dir, before)
+        raise IndexUnreadable(f"the index could not be opened ({type(error).__name__}: {error})") from error
     try:
         # Deletions first: Whoosh applies them to committed segments, not to documents added later
         # in the same writer. Delete by id (what the manifest recorded) and by source (belt and
@@ -611,20 +797,29 @@ def _incremental_build(
             for article in stored:
                 writer.delete_by_term("id", article.id)
             report.articles_reindexed = add_articles(writer, stored)
-        _index_files(writer, plan, names, owners, files, progress, report)
+        _index_files(writer, plan, names, owners, files, options, report)
         new_manifest = _new_manifest(plan, version, files)
         new_manifest["generation"] = whoosh_generation(gen_dir) + 1  # what this commit will write
+        if options.status is not None:
+            options.status.update(force=True, phase="committing", current={})
         # Journal first, so a kill between the commit and the manifest write can be told apart
         # from a kill before the commit (see load_manifest).
         write_json_atomic(gen_dir / PENDING_NAME, new_manifest)
         writer.commit()
-    except BaseException:
-        writer.cancel()
+    except BaseException as error:
+        try:
+            writer.cancel()
+        except Exception:  # noqa: BLE001 - a full disk may fail the cancel too; the files go anyway
+            pass
         (gen_dir / PENDING_NAME).unlink(missing_ok=True)
+        remove_new_entries(gen_dir, before)
+        if isinstance(error, Exception) and not isinstance(error, (OSError, BuildError)):
+            raise IndexUnreadable(f"the index could not be updated ({type(error).__name__}: {error})") from error
         raise
     committed = ix.latest_generation()
     ix.close()
     new_manifest["generation"] = committed
+    new_manifest["index_files"] = integrity.record_files(gen_dir, manifest.get("index_files"))
     write_json_atomic(gen_dir / MANIFEST_NAME, new_manifest)
     (gen_dir / PENDING_NAME).unlink(missing_ok=True)
 
@@ -642,6 +837,8 @@ def _incremental_build(
                 report.skipped[name] = "; ".join(entry.get("problems") or ["nothing to index"])
             else:
                 report.unchanged.append(name)
+            if entry.get("refused"):
+                report.refused[name] = "; ".join(entry.get("problems") or [])
     report.articles_total = sum(len(entry["ids"]) for entry in files.values())
     _catalog_problems(plan, report)
 

@@ -169,6 +169,16 @@ class ArticleWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def _assemble_segment(self) -> None:
+        """Whoosh's compound assembly, moving the segment's files in rather than copying them, so a
+        segment being finished never takes its size twice on disk (:mod:`.compound`)."""
+        if self.compound:
+            from search.engines.embedded.compound import assemble_by_moving
+
+            segment = self.get_segment()
+            assemble_by_moving(segment, self.storage)
+            segment.compound = True
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         reader = self.per_document_reader() if self.codec.length_stats else None
