@@ -20,9 +20,10 @@ The :data:`RESCORE_WINDOW` best documents then get a proximity bonus when the qu
 close together (:meth:`Matcher.proximity`). Ties are broken by date, newest first. Everything is computed with numpy over the rows of the
 searcher's :class:`~search.engines.embedded.doctable.DocTable`.
 
-Fragment scans cost time in proportion to the archive's text, so the query is evaluated in order of
-estimated rarity: the rarest OR-group is scanned over the whole text, later groups and exclusions
-only inside the documents still in the running.
+Fragments are found through the fragment postings of each segment (candidates confirmed on their
+text where the postings do not decide, :meth:`~search.engines.embedded.doctable.TextBuffer.occurrence_counts`);
+the query is evaluated in order of estimated rarity: the rarest OR-group over the whole archive,
+later groups and exclusions only inside the documents still in the running.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import numpy as np
 from whoosh import query as wq
 
 from search.analysis import CJK_RUN, word_list
-from search.engines.embedded.doctable import DocTable, PerSearcher, doc_table, term_postings
+from search.engines.embedded.doctable import DocTable, PerSearcher, doc_table
 from search.query.language import Unit, chunks, unit_pattern
 
 #: Query-time weights: a headline hit outweighs body hits (chosen on the judged set with
@@ -208,7 +209,7 @@ class Matcher:
         present = np.ones(self.size, dtype=bool) if words else np.zeros(self.size, dtype=bool)
         score = np.zeros(self.size, dtype=np.float64)
         for word in words:
-            docnums, weights = term_postings(self.reader, fieldname, word)
+            docnums, weights = self.table.postings(fieldname, word)
             rows = self.table.row_of[docnums] if len(docnums) else docnums
             live = rows >= 0
             rows, weights = rows[live], weights[live]
@@ -236,14 +237,13 @@ class Matcher:
             def confirm(text: bytes) -> int:
                 return len(pattern.findall(text.decode("utf-8", "replace")))
 
-        docnums = self.table.docnums[candidates].tolist() if candidates is not None else None
-        found = self.table.text.occurrences(needle, docnums, unit.scope == "title", confirm)
-        if found:
-            rows = self.table.row_of[np.fromiter(found.keys(), dtype=np.int64, count=len(found))]
-            hits = np.array(list(found.values()), dtype=np.float64).reshape(-1, 2)
+        docnums = self.table.docnums[candidates] if candidates is not None else None
+        found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, unit.scope == "title", confirm)
+        if len(found):
+            rows = self.table.row_of[found]
             live = rows >= 0
-            head[rows[live]] = hits[live, 0]
-            body[rows[live]] = hits[live, 1]
+            head[rows[live]] = head_hits[live]
+            body[rows[live]] = body_hits[live]
         return head, body
 
 

@@ -175,7 +175,9 @@ def suggest(searcher: Any, prefix: str, limit: int = 8) -> list[dict[str, str]]:
     # the normalised text buffer, confirmed on the stored title.
     table = doc_table(searcher)
     needle = text.encode("utf-8")
-    for docnum in table.docnums.tolist():
+    # Candidates: the documents whose headline holds the prefix (from the fragment postings).
+    holding = table.text.occurrence_counts(needle, None, True, None)[0]
+    for docnum in holding[table.row_of[holding] >= 0].tolist():
         if len(out) >= limit:
             break
         if table.text.headline_line_starts_with(docnum, needle):
