@@ -219,6 +219,9 @@ class _Plan:
     extract: dict[str, str] = field(default_factory=dict)  # name -> reason (new/changed/...)
     removed: list[str] = field(default_factory=list)
     unsupported: dict[str, str] = field(default_factory=dict)
+    stats: dict[str, list[int]] = field(default_factory=dict)  # name -> [size, mtime_ns] when hashed
+    hashed_at_ns: int = 0  # when the files were hashed
+    restated: bool = False  # a file was re-hashed unchanged (touched): its new stat is worth recording
 
 
 def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
@@ -236,14 +239,44 @@ def _scan(seeds_dir: Path) -> tuple[dict[str, Path], dict[str, str]]:
     return files, unsupported
 
 
+#: A file modified less than this long before it was hashed is hashed again next time, even if its
+#: size and mtime look the same (a rewrite within the clock's granularity keeps both).
+_RACY_NS = 2_000_000_000
+
+
+def _trusted_hash(entry: dict[str, Any] | None, stat: list[int]) -> str | None:
+    """The manifest's hash of a file whose size and mtime are those recorded when it was hashed
+    (as git and rsync decide): hashing every seed file of a large archive takes seconds."""
+    if not entry or entry.get("stat") != stat or not isinstance(entry.get("sha256"), str):
+        return None
+    return entry["sha256"]
+
+
+def _stat_to_record(plan: "_Plan", name: str) -> list[int] | None:
+    """The size and mtime to record with a file's hash: none if the file was modified so shortly
+    before it was hashed that a rewrite could keep both (it is hashed again next time)."""
+    stat = plan.stats.get(name)
+    return stat if stat is not None and stat[1] < plan.hashed_at_ns - _RACY_NS else None
+
+
 def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
     files, unsupported = _scan(seeds_dir)
     hashes = {}
+    stats: dict[str, list[int]] = {}
+    known_files = (manifest or {}).get("files", {})
+    hashed_at_ns = time.time_ns()
+    restated = False
     for name, path in list(files.items()):
         try:
-            hashes[name] = sha256_file(path)
+            st = path.stat()
+            stats[name] = [st.st_size, st.st_mtime_ns]
+            trusted = _trusted_hash(known_files.get(name), stats[name])
+            hashes[name] = trusted or sha256_file(path)
+            if trusted is None and known_files.get(name, {}).get("sha256") == hashes[name] and stats[name][1] < hashed_at_ns - _RACY_NS:
+                restated = True  # touched, not changed: record the new stat so it is not hashed again
         except OSError as error:  # unreadable (permissions) or gone since the listing: skip it, by name
             del files[name]
+            stats.pop(name, None)
             unsupported[name] = f"cannot read file ({error.strerror or error}); skipped"
     catalog_path = seeds_dir / "catalog.toml"
     plan = _Plan(
@@ -252,6 +285,9 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None) -> _Plan:
         hashes=hashes,
         catalog_sha=sha256_file(catalog_path) if catalog_path.is_file() else None,
         unsupported=unsupported,
+        stats=stats,
+        hashed_at_ns=hashed_at_ns,
+        restated=restated,
     )
     if manifest is None:
         plan.extract = {name: "new" for name in files}
@@ -372,9 +408,13 @@ def _rebuild_locked(
     report.skipped.update(plan.unsupported)
     if manifest is not None and not plan.extract and not plan.removed:
         assert gen_dir is not None and pointer is not None
-        if manifest.get("catalog_sha") != plan.catalog_sha:
-            # The catalog changed without touching any indexed file's entry: record it, no commit.
+        if manifest.get("catalog_sha") != plan.catalog_sha or plan.restated:
+            # The catalog changed without touching any indexed file's entry, or files were touched
+            # without changing: record it (and the files' new stats), no commit.
             manifest["catalog_sha"] = plan.catalog_sha
+            for name, entry in manifest["files"].items():
+                if name in plan.stats and entry.get("sha256") == plan.hashes.get(name):
+                    entry["stat"] = _stat_to_record(plan, name)
             write_json_atomic(gen_dir / MANIFEST_NAME, manifest)
             _catalog_problems(plan, report)
         _report_unchanged(report, manifest, plan)
@@ -432,6 +472,7 @@ def _extract(
             kept.append(article)
         entry = {
             "sha256": plan.hashes[name],
+            "stat": _stat_to_record(plan, name),
             "catalog": _digest(_catalog_entry(plan, name)),
             "ids": [article.id for article in kept],
             "shadowed": shadowed,
@@ -550,6 +591,8 @@ def _incremental_build(
     known: dict[str, Any] = manifest["files"]
     names = [name for name in plan.files if name in plan.extract]  # sorted, like plan.files
     files = {name: entry for name, entry in known.items() if name in plan.files and name not in plan.extract}
+    for name, entry in files.items():  # unchanged files: their size and mtime as hashed now
+        entry["stat"] = _stat_to_record(plan, name)
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
 
     from search.engines.embedded.writer import ArticleWriter
