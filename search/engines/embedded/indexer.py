@@ -516,6 +516,13 @@ def _index_files(
             progress(done, total, name)
 
 
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
     if plan.catalog_problems:
         report.problems["catalog.toml"] = list(plan.catalog_problems)
@@ -543,25 +550,42 @@ def _full_build(
     ix = whoosh_index.create_in(str(gen_dir), build_schema())
     files: dict[str, Any] = {}
     names = list(plan.files)
+    total_bytes = sum(_size_of(plan.files[n]) for n in names)
     try:
-        # Progress counts the files, then one last step for writing the index (the longer half).
+        # Progress counts the files, then one last step for the writing still running after the
+        # last file is read; the label says how many articles were read and written.
         steps = len(names) + 1
-        articles: list[Any] = []
-        for done, (file_name, kept, entry) in enumerate(_extract(plan, names, {}, report, workers), start=1):
-            articles += kept
-            files[file_name] = entry
+        state = {"files": 0, "read": 0, "written": 0, "bytes": 0}
+
+        def show(name: str) -> None:
             if progress is not None:
-                progress(done, steps, file_name)
-        if progress is not None:
-            progress(len(names), steps, f"writing {len(articles)} articles")
-        for problem in write_articles(ix, articles, workers):
+                progress(state["files"], steps, f"{name} · {state['read']:,} articles read, {state['written']:,} written")
+
+        def on_written(count: int) -> None:
+            state["written"] = count
+            show("writing" if state["files"] == len(names) else names[state["files"] - 1] if state["files"] else "reading")
+
+        def articles() -> Iterator[Any]:
+            for file_name, kept, entry in _extract(plan, names, {}, report, workers):
+                files[file_name] = entry
+                state["files"] += 1
+                state["read"] += len(kept)
+                state["bytes"] += _size_of(plan.files[file_name])
+                show(file_name)
+                yield from kept
+
+        def expected() -> int:  # articles to expect (it sets the chunk size only)
+            if not state["bytes"]:
+                return max(1, total_bytes // 3000)  # about 3 KB of UTF-8 Chinese an article
+            return max(state["read"], round(state["read"] * total_bytes / state["bytes"]))
+
+        for problem in write_articles(ix, articles(), workers, expected, on_written):
             source, _, text = problem.partition(": ")
             files[source]["problems"].append(text)
             report.problems[source] = files[source]["problems"]
-        report.articles_added = len(articles)
-        del articles
+        report.articles_added = state["read"]
         if progress is not None:
-            progress(steps, steps, "done")
+            progress(steps, steps, f"done · {state['read']:,} articles")
     except BaseException:
         shutil.rmtree(gen_dir, ignore_errors=True)  # never pointed to; readers never saw it
         raise
@@ -595,7 +619,7 @@ def _incremental_build(
         entry["stat"] = _stat_to_record(plan, name)
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
 
-    from search.engines.embedded.writer import ArticleWriter
+    from search.engines.embedded.writer import ArticleWriter, merge_small_segments
 
     ix = whoosh_index.open_dir(str(gen_dir))
     writer = ArticleWriter(ix)
@@ -614,7 +638,7 @@ def _incremental_build(
         # Journal first, so a kill between the commit and the manifest write can be told apart
         # from a kill before the commit (see load_manifest).
         write_json_atomic(gen_dir / PENDING_NAME, new_manifest)
-        writer.commit()
+        writer.commit(mergetype=merge_small_segments)
     except BaseException:
         writer.cancel()
         (gen_dir / PENDING_NAME).unlink(missing_ok=True)
