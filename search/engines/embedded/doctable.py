@@ -58,6 +58,12 @@ class FacetColumn:
     ids: np.ndarray
     rows: np.ndarray
     by_norm: dict[str, list[int]]
+    row_count: int = 0
+
+    def __post_init__(self) -> None:
+        # Where each row's values start in ``ids`` (rows ascending): counting a few matched rows
+        # reads only their values instead of every row's.
+        self.row_starts = np.searchsorted(self.rows, np.arange(self.row_count + 1)) if self.row_count else np.zeros(1, np.int64)
 
     def rows_with(self, wanted: Iterable[str], row_count: int) -> np.ndarray:
         """Boolean mask of the rows holding any of the ``wanted`` normalised values."""
@@ -68,8 +74,21 @@ class FacetColumn:
         mask[self.rows[value_mask[self.ids]]] = True
         return mask
 
-    def counts(self, row_mask: np.ndarray) -> np.ndarray:
-        """How many of the rows in ``row_mask`` hold each value (indexed by value id)."""
+    def counts(self, row_mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
+        """How many of the rows in ``row_mask`` hold each value (indexed by value id).
+
+        ``matched`` (the mask's row numbers, if the caller has them) selects the sparse path: with
+        few rows matched, only their values are read.
+        """
+        if matched is None and len(self.rows) > 4096:
+            selected = int(np.count_nonzero(row_mask))
+            if selected * 16 < len(self.rows) and len(self.row_starts) == len(row_mask) + 1:
+                matched = np.flatnonzero(row_mask)
+        if matched is not None and len(self.row_starts) == len(row_mask) + 1:
+            starts = self.row_starts[matched]
+            lengths = self.row_starts[matched + 1] - starts
+            index = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64), lengths) + np.arange(int(lengths.sum()))
+            return np.bincount(self.ids[index], minlength=len(self.values))
         return np.bincount(self.ids[row_mask[self.rows]], minlength=len(self.values))
 
 
@@ -423,7 +442,7 @@ def _facet_column(segments: Sequence[SegmentText], name: str, row_of: np.ndarray
     if name in MULTI_VALUED and len(ids):  # two written forms in a row may be one value id
         pairs = np.unique(rows * (len(values) + 1) + ids)
         rows, ids = pairs // (len(values) + 1), pairs % (len(values) + 1)
-    return FacetColumn(values, ids.astype(np.int32), rows.astype(np.int32), by_norm)
+    return FacetColumn(values, ids.astype(np.int32), rows.astype(np.int32), by_norm, row_count=int((row_of >= 0).sum()))
 
 
 def _live_docnums(reader: Any) -> np.ndarray:

@@ -205,7 +205,8 @@ class Matcher:
         return UnitMatch(docs, score)
 
     def _words(self, fieldname: str, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows holding every word in the field, and the summed BM25 of the words there."""
+        """Rows holding every word in the field, and the summed BM25 of the words there (computed
+        on the rows holding each word only: a frequent word's postings, not the whole archive)."""
         present = np.ones(self.size, dtype=bool) if words else np.zeros(self.size, dtype=bool)
         score = np.zeros(self.size, dtype=np.float64)
         for word in words:
@@ -216,9 +217,7 @@ class Matcher:
             has = np.zeros(self.size, dtype=bool)
             has[rows] = True
             present &= has
-            tf = np.zeros(self.size, dtype=np.float64)
-            tf[rows] = weights
-            score += _bm25(tf, self.norms[fieldname], _idf(self.count, len(rows)))
+            score[rows] += _bm25(weights, self.norms[fieldname][rows], _idf(self.count, len(rows)))
         return present, score
 
     def _occurrences(self, unit: Unit, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -318,6 +317,9 @@ def rank(
     """
     if len(rows) == 0:
         return Ranking(rows, np.zeros(0))
+    keep = max(need, RESCORE_WINDOW if sort == "relevance" else 0)
+    if len(rows) > 4 * keep + 1024:
+        rows = _likely_top(table, rows, scores, sort, keep)  # only these can be in the first `keep`
     dates = table.date_lo[rows].astype(np.int64)
     docnums = table.docnums[rows]
     if sort == "relevance":
@@ -336,3 +338,16 @@ def rank(
         row_scores = np.zeros(len(rows))
     top = order[:need]
     return Ranking(rows[top], row_scores[top])
+
+
+def _likely_top(table: DocTable, rows: np.ndarray, scores: np.ndarray | None, sort: str, keep: int) -> np.ndarray:
+    """The rows that can rank among the first ``keep`` (everything tied with the ``keep``-th
+    included), found in linear time so that a match of half the archive is not sorted whole."""
+    if sort == "relevance":
+        assert scores is not None
+        key = -np.round(scores[rows], 6)
+    else:
+        dates = table.date_lo[rows].astype(np.float64)
+        key = np.where(dates == 0, np.inf, -dates if sort == "newest" else dates)
+    threshold = np.partition(key, keep - 1)[keep - 1]
+    return rows[key <= threshold]

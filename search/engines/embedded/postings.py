@@ -58,7 +58,7 @@ def encode(keys: np.ndarray, docs: np.ndarray, counts: np.ndarray) -> dict[str, 
         terms = kind == value
         selected = per_posting == value
         # A kind's terms lie one after another (in key order) in its two blobs.
-        first[terms] = np.concatenate(([0], np.cumsum(n[terms])[:-1]))
+        first[terms] = np.concatenate(([0], np.cumsum(n[terms])[:-1])).astype(np.int64)
         arrays[f"gaps{value}"] = gaps[selected].astype(_WIDTHS[value // 3])
         arrays[f"counts{value}"] = counts[selected].astype(_WIDTHS[value % 3])
     arrays.update(keys=keys[starts], first=first, n=n.astype(np.uint32), kind=kind.astype(np.uint8))

@@ -95,10 +95,10 @@ def _word_arrays(field: str, postings: WordPostings) -> dict[str, np.ndarray]:
     keys = np.fromiter((word_key(term) for term in postings.terms), dtype=np.uint64, count=len(postings.terms))
     sizes = np.asarray(postings.sizes, dtype=np.int64)
     order = np.argsort(keys, kind="stable")
-    term_starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else sizes
+    term_starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64) if len(sizes) else sizes
     # Postings in key order: each term's run moved to its key's place.
     moved = sizes[order]
-    index = np.repeat(term_starts[order] - np.concatenate(([0], np.cumsum(moved)[:-1])), moved) + np.arange(int(moved.sum()))
+    index = np.repeat(term_starts[order] - np.concatenate(([0], np.cumsum(moved)[:-1])).astype(np.int64), moved) + np.arange(int(moved.sum()))
     docs = np.asarray(postings.docs, dtype=np.int64)[index]
     counts = np.asarray(postings.counts, dtype=np.int64)[index]
     arrays = {f"words.{field}.{name}": array for name, array in encode(np.repeat(keys[order], sizes[order]), docs, counts).items()}
