@@ -24,6 +24,7 @@ stored fields and Whoosh postings: slower to open, the same answers.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -37,7 +38,7 @@ from search.analysis import normalize
 from search.engines.embedded.ngrams import exact_from_postings, needle_keys
 from search.engines.embedded.schema import FULLTEXT_SEPARATOR, article_extras, document_to_article
 from search.engines.embedded.segstore import WORD_FIELDS, SegmentStore, StoreError, WordPostings, store_path
-from search.query.filters import FACETS, MULTI_VALUED
+from search.query.filters import FACETS
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _SEP = len(FULLTEXT_SEPARATOR)
@@ -57,13 +58,23 @@ class FacetColumn:
     values: list[str]
     ids: np.ndarray
     rows: np.ndarray
-    by_norm: dict[str, list[int]]
     row_count: int = 0
 
-    def __post_init__(self) -> None:
-        # Where each row's values start in ``ids`` (rows ascending): counting a few matched rows
-        # reads only their values instead of every row's.
-        self.row_starts = np.searchsorted(self.rows, np.arange(self.row_count + 1)) if self.row_count else np.zeros(1, np.int64)
+    @functools.cached_property
+    def by_norm(self) -> dict[str, list[int]]:
+        """Value ids by normalised value (made on first use: normalising every person and
+        organisation of a large archive would slow down opening it)."""
+        found: dict[str, list[int]] = {}
+        for value_id, text in enumerate(self.values):
+            found.setdefault(normalize(text), []).append(value_id)
+        return found
+
+    @functools.cached_property
+    def row_starts(self) -> np.ndarray:
+        """Where each row's values start in ``ids`` (rows ascending): counting a few matched rows
+        reads only their values instead of every row's."""
+        counts = np.bincount(self.rows, minlength=self.row_count) if len(self.rows) else np.zeros(self.row_count, np.int64)
+        return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
     def rows_with(self, wanted: Iterable[str], row_count: int) -> np.ndarray:
         """Boolean mask of the rows holding any of the ``wanted`` normalised values."""
@@ -172,11 +183,27 @@ class SegmentText:
         ends = store.starts[locals_ + 1].astype(np.int64) + base
         text = store.text
         find = text.find
+        size = len(needle)
+        slices = confirm is not None or b"\0" in needle  # a NUL could span the separator: count field by field
         docs, head, body = [], [], []
         for local, start, sep, end in zip(locals_.tolist(), starts.tolist(), heads.tolist(), ends.tolist()):
-            if find(needle, start, end) == -1:
-                continue
-            hits = _count(text, start, sep, end, needle, title_only, confirm)
+            if slices:
+                hits = _count(text, start, sep, end, needle, title_only, confirm)
+            else:
+                # Count by hopping from one occurrence to the next in the mapped text (no copy);
+                # without a NUL the needle cannot span the separator.
+                stop = sep if title_only else end
+                pos = find(needle, start, stop)
+                if pos == -1:
+                    continue
+                in_head = in_body = 0
+                while pos != -1:
+                    if pos < sep:
+                        in_head += 1
+                    else:
+                        in_body += 1
+                    pos = find(needle, pos + size, stop)
+                hits = (in_head, in_body)
             if hits[0] or hits[1]:
                 docs.append(local)
                 head.append(hits[0])
@@ -436,13 +463,8 @@ def _facet_column(segments: Sequence[SegmentText], name: str, row_of: np.ndarray
     ids = np.concatenate(all_ids) if all_ids else _EMPTY
     rows = np.concatenate(all_rows) if all_rows else _EMPTY
     values = ["" if value is None else str(value) for value in id_of]
-    by_norm: dict[str, list[int]] = {}
-    for value_id, text in enumerate(values):
-        by_norm.setdefault(normalize(text), []).append(value_id)
-    if name in MULTI_VALUED and len(ids):  # two written forms in a row may be one value id
-        pairs = np.unique(rows * (len(values) + 1) + ids)
-        rows, ids = pairs // (len(values) + 1), pairs % (len(values) + 1)
-    return FacetColumn(values, ids.astype(np.int32), rows.astype(np.int32), by_norm, row_count=int((row_of >= 0).sum()))
+    # A row lists each value once (the store keeps a document's distinct values), rows ascending.
+    return FacetColumn(values, ids.astype(np.int32), rows.astype(np.int32), row_count=int((row_of >= 0).sum()))
 
 
 def _live_docnums(reader: Any) -> np.ndarray:
