@@ -558,3 +558,44 @@ def _rebuilt_store(leaf: Any) -> SegmentStore:
                 postings.counts += counts
         words[field] = postings
     return SegmentStore.in_memory(fulltexts, rows, words)
+
+
+# -- postings --------------------------------------------------------------------------------------
+
+
+def term_postings(reader: Any, fieldname: str, word: str) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and frequencies (weights) of ``word`` in ``fieldname``, deleted documents
+    included: from the segment stores for the word fields (``title``, ``body``), from Whoosh's
+    postings (a block at a time) for the others."""
+    docs: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for leaf, base in reader.leaf_readers():
+        if fieldname in WORD_FIELDS:
+            local, counts = segment_store(leaf).word_postings(fieldname, word)
+            if len(local):
+                docs.append(local + base)
+                weights.append(counts.astype(np.float64))
+            continue
+        if (fieldname, word) not in leaf:
+            continue
+        matcher = leaf.postings(fieldname, word)
+        if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_next_block", "_ids")):
+            while matcher.is_active():  # a block (up to 128 postings) at a time
+                if matcher._ids is None:
+                    matcher._read_ids()
+                if matcher._weights is None:
+                    matcher._read_weights()
+                docs.append(np.asarray(matcher._ids, dtype=np.int64) + base)
+                weights.append(np.asarray(matcher._weights, dtype=np.float64))
+                matcher._next_block()
+        else:
+            ids, ws = [], []
+            while matcher.is_active():
+                ids.append(matcher.id())
+                ws.append(matcher.weight())
+                matcher.next()
+            docs.append(np.asarray(ids, dtype=np.int64) + base)
+            weights.append(np.asarray(ws, dtype=np.float64))
+    if not docs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    return np.concatenate(docs), np.concatenate(weights)
