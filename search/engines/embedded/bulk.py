@@ -36,6 +36,7 @@ import multiprocessing
 import os
 import signal
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ MIN_ARTICLES_PER_WORKER = 400
 #: A writer holds its segment's postings in memory (~30 bytes each, ~250 an article): this bounds it.
 MAX_ARTICLES_PER_SEGMENT = 20_000
 _PROGRESS_STEP = 500  # articles between two progress counts of a writer
+READ_AHEAD = 2  # files read ahead per reading process
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,16 @@ def read_files(jobs: Sequence[tuple[Path, dict[str, Any] | None]], workers: Work
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(count, initializer=_die_with_parent) as pool:
-        # Results in file order (the duplicate-id rule); chunksize 1 keeps every worker busy.
-        yield from pool.imap(_read_without_metadata, jobs, chunksize=1)
+        # Results in file order (the duplicate-id rule), and at most READ_AHEAD files read ahead of
+        # what the caller has taken: reading is faster than writing, and an unbounded queue of
+        # results would hold the whole archive in this process.
+        pending: deque[Any] = deque()
+        for job in jobs:
+            pending.append(pool.apply_async(_read_without_metadata, (job,)))
+            if len(pending) >= READ_AHEAD * count:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def _file_size(path: Path) -> int:
@@ -155,13 +165,18 @@ def _segments_of(ix: Any, shares: Sequence[Sequence[Article]], written: Any = No
     return segments, problems
 
 
-def _write_chunk(gen_dir: str, chunk: Sequence[Article], written: Any, send: Any) -> None:
-    """Worker: write ``chunk`` as one segment of the index in ``gen_dir``; send the result back."""
+#: The chunk a writer about to be forked inherits (set just before the fork, cleared right after, so
+#: that the parent's memory is not held by a Process object's arguments until the writer is done).
+_handed_over: list[Article] = []
+
+
+def _write_chunk(gen_dir: str, written: Any, send: Any) -> None:
+    """Worker: write the inherited chunk as one segment of the index in ``gen_dir``; send the result back."""
     _die_with_parent()
     try:
         from whoosh import index as whoosh_index
 
-        send.send(("ok", _segments_of(whoosh_index.open_dir(gen_dir), [chunk], written)))
+        send.send(("ok", _segments_of(whoosh_index.open_dir(gen_dir), [_handed_over], written)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which fails the build
         send.send(("error", traceback.format_exc(limit=6)))
     finally:
@@ -241,9 +256,14 @@ def write_articles(
         while len(running) >= workers.count:  # all busy: wait for one (this also bounds memory)
             _wait_any(running, report)
             collect(block=False)
+        global _handed_over
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=_write_chunk, args=(str(ix.storage.folder), chunk, written, send), daemon=True)
-        process.start()
+        process = context.Process(target=_write_chunk, args=(str(ix.storage.folder), written, send), daemon=True)
+        _handed_over = chunk
+        try:
+            process.start()
+        finally:
+            _handed_over = []
         send.close()
         running.append(_Running(number, process, receive, len(chunk)))
 
