@@ -52,9 +52,12 @@ BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults
 RESCORE_WINDOW = 100
 #: Whole-archive unit matches kept per searcher (~9 bytes a document each: 64 take 29 MB at 50,000).
 SHARED_MATCHES = 64
+#: ... and at most this many bytes of them (a match is ~9 bytes a document: at a million articles
+#: the budget keeps 28, not 64 × 9 MB per server process).
+SHARED_MATCH_BYTES = 256 * 1024 * 1024
 _MAX_SPANS = 1000  # occurrences of a unit considered for proximity (a huge page has thousands)
-#: Above this share of the archive, counting inside candidate documents one by one costs more than
-#: scanning the whole text once.
+#: Above this share of the archive in the running, a unit is matched over the whole archive (and the
+#: match kept for later queries on the searcher) rather than inside the candidates only.
 _RESTRICTED_SCAN_SHARE = 0.3
 
 
@@ -247,7 +250,8 @@ class Matcher:
 
 
 class _MatchCache:
-    """The last :data:`SHARED_MATCHES` whole-archive unit matches of one searcher (LRU, thread-safe)."""
+    """The last :data:`SHARED_MATCHES` whole-archive unit matches of one searcher, within
+    :data:`SHARED_MATCH_BYTES` (LRU, thread-safe)."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[Unit, UnitMatch] = OrderedDict()
@@ -264,7 +268,8 @@ class _MatchCache:
         with self._lock:
             self._items[unit] = match
             self._items.move_to_end(unit)
-            while len(self._items) > SHARED_MATCHES:
+            limit = max(4, min(SHARED_MATCHES, SHARED_MATCH_BYTES // max(1, match.docs.nbytes + match.score.nbytes)))
+            while len(self._items) > limit:
                 self._items.popitem(last=False)
 
 
