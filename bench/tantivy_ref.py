@@ -56,6 +56,7 @@ def build(corpus_dir: Path, index_dir: Path, jobs: int = 2) -> dict[str, float]:
     builder.add_text_field("section", tokenizer_name="raw")
     index = tantivy.Index(builder.build(), path=str(index_dir))
     started = time.perf_counter()
+    cpu_before = _cpu_seconds()
     writer = index.writer(heap_size=512 * 1024 * 1024, num_threads=jobs)
     count = 0
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -67,7 +68,15 @@ def build(corpus_dir: Path, index_dir: Path, jobs: int = 2) -> dict[str, float]:
             count += 1
     writer.commit()
     writer.wait_merging_threads()
-    return {"build_s": time.perf_counter() - started, "documents": count}
+    return {"build_s": time.perf_counter() - started, "build_cpu_s": _cpu_seconds() - cpu_before, "documents": count}
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process (tantivy's threads) and its reaped children (the analysis pool)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 class Reference:

@@ -247,6 +247,8 @@ def write_articles(
                 return
 
     def hand_over(number: int, chunk: list[Article]) -> None:
+        if parallel and number == 0:
+            _load_models(chunk[0])  # once here, inherited by every writer forked after
         if not parallel:
             segments, their_problems = _segments_of(ix, [chunk], written)
             done[number] = segments
@@ -292,6 +294,22 @@ def write_articles(
             job.process.kill()
         writer.cancel()
         raise
+
+
+def _load_models(sample: Article) -> None:
+    """Load the segmenter and the metadata models (dictionaries, idf tables) in this process, by
+    analysing a copy of one article, so that writers forked later inherit them instead of each
+    loading its own."""
+    import copy
+
+    from search.engines.embedded.schema import article_to_document
+
+    probe = copy.deepcopy(sample)
+    try:
+        add_metadata(probe)
+        article_to_document(probe)
+    except Exception:  # noqa: BLE001 - the writer reports the article's problem itself
+        pass
 
 
 def _wait_any(running: Sequence[_Running], report: Callable[[], None]) -> None:
