@@ -102,3 +102,18 @@ def test_segment_store_holds_every_document_after_merges_and_deletions(tmp_path:
                         matcher.next()
                     docs, counts = store.word_postings(field, word)
                     assert list(zip(docs.tolist(), counts.tolist())) == expected, (field, word)
+
+
+def test_a_segment_without_a_store_is_searched_the_same(tmp_path: Path, seed_articles: list[Article]) -> None:
+    """A segment written by another writer has no store file: readers build one in memory from its
+    stored fields and postings, and every search answers as on our writer's index."""
+    from search.engines.embedded.search import run_search
+
+    ours = build(tmp_path / "ours", ArticleWriter, [seed_articles], [])
+    plain = build(tmp_path / "plain", SegmentWriter, [seed_articles], [])
+    assert list((tmp_path / "ours").glob("*.nsx")) and not list((tmp_path / "plain").glob("*.nsx"))
+    with ours.searcher() as a, plain.searcher() as b:
+        for q in ("高新区", "微企", "小微企业 融资", "开门红 -新密", '"城市更新"', "title:高新区", "place:登封市", "孙庆辉"):
+            first, second = run_search(a, q), run_search(b, q)
+            assert first["total"] == second["total"] and first["results"] == second["results"], q
+            assert first["facets"] == second["facets"], q
