@@ -17,7 +17,8 @@ postings. It runs as a stream, on every core:
 
 Streaming is what keeps a large build linear: the parent never holds the archive (a million
 Article objects are gigabytes of Python objects, which forked writers would copy page by page as
-the garbage collector touched them), and each writer's memory is bounded by its chunk.
+the garbage collector touched them), each writer's memory is bounded by its chunk, and writers keep
+the collector off what they inherited (:func:`_few_collections`).
 
 Writers are forked (they inherit their chunk without pickling, and the segmenter dictionary already
 loaded) and die with their parent (Linux ``PR_SET_PDEATHSIG``): a killed build leaves no orphan
@@ -31,6 +32,7 @@ to 2.7.x (its last line), so this private method will not move.
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -38,6 +40,7 @@ import signal
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,9 +145,35 @@ def _complete(articles: Sequence[Article]) -> list[str]:
     return problems
 
 
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Keep the cyclic garbage collector off the objects already alive (``gc.freeze``) and make it
+    run rarely while a segment is written.
+
+    A writer allocates millions of small lists (postings) that form no cycles, and a forked writer
+    inherits its parent's heap: with the default thresholds every full collection walked all of it,
+    touching (and so copying) every inherited page. Measured on a writer's workload (20,000 articles'
+    postings) forked from a parent holding 200,000 articles: 22.8 s, 16.4 s of it in the collector;
+    with this, 5.7 s, 0.4 s in the collector — the same as from an empty parent.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _segments_of(ix: Any, shares: Sequence[Sequence[Article]], written: Any = None) -> tuple[list[Any], list[str]]:
     """Write each share as a new, uncommitted segment of ``ix``: Whoosh's segment descriptors, and
     the problems met inferring metadata. ``written`` (a shared counter) counts the articles added."""
+    with _few_collections():
+        return _write_segments(ix, shares, written)
+
+
+def _write_segments(ix: Any, shares: Sequence[Sequence[Article]], written: Any) -> tuple[list[Any], list[str]]:
     from search.engines.embedded.schema import add_articles
     from search.engines.embedded.writer import ArticleWriter
 
