@@ -166,19 +166,23 @@ def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
 # -- HTTP ------------------------------------------------------------------------------------------
 
 
-def _memory(pid: int) -> tuple[float, float]:
-    """(peak RSS, current PSS) of one process, in MB."""
-    peak = pss = 0.0
+def _memory(pid: int) -> tuple[float, float, float]:
+    """(peak RSS, current PSS, current anonymous RSS) of one process, in MB. RSS counts the pages of
+    the memory-mapped index a process has touched (page cache the kernel may reclaim); the anonymous
+    part is the memory the process itself holds."""
+    peak = pss = anon = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 peak = int(line.split()[1]) / 1024
+            elif line.startswith("RssAnon:"):
+                anon = int(line.split()[1]) / 1024
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             if line.startswith("Pss:"):
                 pss = int(line.split()[1]) / 1024
     except (OSError, ValueError):
         pass
-    return peak, pss
+    return peak, pss, anon
 
 
 def _server_pids(pid: int) -> list[int]:
@@ -262,9 +266,10 @@ def time_http(index_dir: Path, seeds_dir: Path, rounds: int, workers: int | None
             figures["eight_clients"] = _throughput(port, 8, CONCURRENCY_SECONDS)
             figures["scaling"] = figures["eight_clients"]["rps"] / figures["one_client"]["rps"]
         memory = [_memory(pid) for pid in _server_pids(server.pid)]
-        figures["server_peak_rss_mb"] = max(peak for peak, _ in memory)
-        figures["server_rss_sum_mb"] = sum(peak for peak, _ in memory)
-        figures["server_pss_mb"] = sum(pss for _, pss in memory)
+        figures["server_peak_rss_mb"] = max(peak for peak, _, _ in memory)
+        figures["server_rss_sum_mb"] = sum(peak for peak, _, _ in memory)
+        figures["server_pss_mb"] = sum(pss for _, pss, _ in memory)
+        figures["server_anon_mb"] = sum(anon for _, _, anon in memory)
         return figures
     finally:
         server.terminate()
@@ -435,6 +440,8 @@ def print_table(figures: dict[str, Any]) -> None:
         rows.append(("8 clients / 1 client throughput", f"{http['scaling']:.2f}× ({http['workers']} workers)"))
     if http:
         rows.append(("server memory: peak RSS (largest process) / PSS (all)", f"{http['server_peak_rss_mb']:.0f} / {http['server_pss_mb']:.0f} MB"))
+        if "server_anon_mb" in http:
+            rows.append(("server memory: anonymous (all processes, not the mapped index)", f"{http['server_anon_mb']:.0f} MB"))
     rows.append(("cold `newsearch search`", f"{figures['cold_cli_search_s']:.2f} s"))
     rows.append(("index size", f"{figures['index_mb']:.1f} MB"))
     tv = figures.get("tantivy")
