@@ -146,6 +146,24 @@ def median_run(args: list[str], runs: int = 3) -> float:
 # -- the API in process (the seed-page mode) --------------------------------------------------------
 
 
+def cpu_api(index_dir: Path, rounds: int) -> dict[str, float]:
+    """CPU seconds per search through the Python API (``time.process_time``): what a search costs a
+    core, whatever else the machine runs (wall times on a loaded machine are mostly waiting)."""
+    from search.api import Archive
+
+    archive = Archive.open(index_dir)
+    archive.search(WARM_UP)
+    times: list[list[float]] = []
+    for _ in range(rounds):
+        times.append([])
+        for q, filters in query_list():
+            started = time.process_time()
+            archive.search(q, filters=filters, limit=10)
+            times[-1].append(time.process_time() - started)
+    archive.close()
+    return latency(times)
+
+
 def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
     """Search latency through the Python API (one warm Archive, as a server holds it)."""
     from search.api import Archive
@@ -353,6 +371,7 @@ def measure(args: argparse.Namespace, work: Path, size: int | None) -> dict[str,
     try:
         figures["add_one_page_s"] = run(["index", "--seeds", str(seeds_dir), "--index", str(index_dir)])
         figures["api_search"] = time_api(index_dir, args.rounds) if not size else None
+        figures["api_cpu"] = cpu_api(index_dir, max(2, args.rounds))
         if not args.no_http:
             figures["http_search"] = time_http(index_dir, seeds_dir, args.rounds, args.workers, concurrency=bool(size))
         figures["cold_cli_search_s"] = median_run(["search", "湖人 季后赛", "--index", str(index_dir), "--format", "json"])
@@ -425,7 +444,7 @@ def print_table(figures: dict[str, Any]) -> None:
     rows.append(("unchanged index run, in process", f"{figures['unchanged_run_s']:.3f} s"))
     rows.append(("unchanged `newsearch index`", f"{figures['unchanged_cli_run_s']:.2f} s"))
     rows.append(("add one page (`newsearch index`)", f"{figures['add_one_page_s']:.2f} s"))
-    for key, label in (("api_search", "search via API"), ("http_search", "/api/search")):
+    for key, label in (("api_search", "search via API"), ("api_cpu", "CPU per search (API)"), ("http_search", "/api/search")):
         got = figures.get(key)
         if not got:
             continue
@@ -468,6 +487,7 @@ def print_summary(results: dict[str, dict[str, Any]]) -> None:
             return {
                 "build": lambda: f"{figures['engine_build_s']:.0f} s ({figures['engine_build_cpu_s']:.0f} CPU s)",
                 "first": lambda: f"{http['new_p50_ms']:.1f} / {http['new_p95_ms']:.1f} ms",
+                "cpu": lambda: f"{figures['api_cpu']['new_p50_ms']:.1f} / {figures['api_cpu']['new_p95_ms']:.1f} ms",
                 "repeat": lambda: f"{http['repeat_p50_ms']:.1f} / {http['repeat_p95_ms']:.1f} ms",
                 "one": lambda: f"{http['one_client']['rps']:.0f}/s, {http['one_client']['p95_ms']:.0f} ms",
                 "eight": lambda: f"{http['eight_clients']['rps']:.0f}/s, {http['eight_clients']['p95_ms']:.0f} ms ({http['scaling']:.2f}×)",
@@ -485,7 +505,8 @@ def print_summary(results: dict[str, dict[str, Any]]) -> None:
             return "—"
 
     labels = [
-        ("build", "full build (`newsearch index --full`)"), ("first", "`/api/search` p50 / p95, first time"),
+        ("build", "full build (`newsearch index --full`)"), ("cpu", "CPU per search p50 / p95, first time"),
+        ("first", "`/api/search` p50 / p95, first time"),
         ("repeat", "`/api/search` p50 / p95, repeated"), ("one", "1 client: requests/s, p95"),
         ("eight", "8 clients: requests/s, p95 (× 1 client)"), ("memory", "server peak RSS / PSS"),
         ("size", "index size"), ("cold", "cold `newsearch search`"), ("add", "add one page"),
