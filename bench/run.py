@@ -16,9 +16,16 @@ N copies of a .jsonl corpus with distinct ids):
   or ``--solr URL``: the same articles built into a Solr collection (2 shards × 2 replicas) and the
   same queries through the Python API, beside the embedded engine's figures.
 
+At archive scale (``--sizes``, or any of ``--workers``, ``--no-tantivy``, ``--work``, ``--keep``,
+``--reuse-index``) the run is :mod:`bench.scale`'s: archives of the given sizes made from
+``--corpus``, the build and the server as processes, 1 and 8 concurrent clients, memory, and tantivy
+on the same articles in the same run (the practical limit). Its query list holds this module's
+queries and :data:`UNSPACED`.
+
 Usage::
 
     python -m bench.run                                   # the seed pages
+    python -m bench.run --corpus tests/data/thucnews-1000.jsonl --sizes 1000,50000 --no-baseline   # at scale
     python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 5
     python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 50 --no-baseline
     python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 50 --no-baseline --solr local
@@ -266,7 +273,17 @@ def time_cli_unchanged(seeds_dir: Path, index_dir: Path, runs: int = 3) -> float
     return statistics.median(times)
 
 
+#: Options of the run at archive scale (:mod:`bench.scale`); any of them selects it.
+SCALE_OPTIONS = ("--sizes", "--workers", "--no-tantivy", "--work", "--keep", "--reuse-index")
+
+
 def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark (at archive scale, :func:`bench.scale.main`, when a scale option is given)."""
+    given = sys.argv[1:] if argv is None else argv
+    if any(arg.split("=", 1)[0] in SCALE_OPTIONS for arg in given):
+        from bench.scale import main as scale_main
+
+        return scale_main(given)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, help="a .jsonl corpus (default: the seed pages)")
     parser.add_argument("--repeat", type=int, default=1, help="copies of the corpus, with distinct ids")

@@ -34,7 +34,7 @@ from typing import Any
 
 # Bump on any change to normalisation, segmentation, the dictionary or the schema's use of them: the indexer
 # compares it with the index's and rebuilds instead of mixing tokens.
-ANALYSIS_VERSION = "newsearch-analysis-9"  # 9: articles gained paper/page/credit facets, credit indexed
+ANALYSIS_VERSION = "newsearch-analysis-10"  # 10: segment stores (.nsx: text, facets, n-gram and word postings); 9: paper/page/credit facets
 
 # Chinese characters (CJK unified ideographs, extensions A–F, compatibility ideographs, 〇).
 _CJK = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"

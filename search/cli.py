@@ -640,15 +640,24 @@ def check_command(index_dir: Path, fmt: str) -> None:
 @_seeds_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Waitress worker threads.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Waitress threads per worker process.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes sharing the port and the memory-mapped index [default: $NEWSEARCH_WORKERS or every core, at most 8].",
+)
 @_user_errors
-def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, threads: int) -> None:
+def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, threads: int, workers: int | None) -> None:
     """Serve the search pages and JSON API with waitress (builds the index first if missing).
+
+    Searches run in parallel in several worker processes (one per core by default).
 
     \b
     Example:
         newsearch serve
         newsearch serve --host 0.0.0.0 --port 8080 --index /srv/news/index_data
+        newsearch serve --workers 1             # one process
     """
     settings = _settings()
     if not Archive(index_dir, **settings.engine_options()).exists():
@@ -659,10 +668,16 @@ def serve_command(index_dir: Path, seeds_dir: Path, host: str, port: int, thread
         for line in render_report(_rebuild(seeds_dir, index_dir, on_message=functools.partial(click.echo, err=True))):
             click.echo(line, err=True)
     from web import create_app
-    from web.server import serve
+    from web.server import default_workers, serve
 
     click.echo(f"Serving {settings.describe(index_dir)} on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
-    serve(lambda: create_app(index_dir=str(index_dir), backend=settings), host=host, port=port, threads=threads)
+    serve(
+        lambda: create_app(index_dir=str(index_dir), backend=settings),
+        host=host,
+        port=port,
+        threads=threads,
+        workers=workers or default_workers(),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

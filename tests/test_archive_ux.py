@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -323,6 +325,8 @@ def test_an_index_run_names_an_empty_file_once(tmp_path):
     seeds = tmp_path / "seeds"
     shutil.copytree(REPO_SEEDS, seeds)
     (seeds / "empty.txt").write_text("", encoding="utf-8")
+    old = time.time() - 60  # written a while ago: not also "modified just before this run"
+    os.utime(seeds / "empty.txt", (old, old))
     out = newsearch("index", "--seeds", str(seeds), "--index", str(tmp_path / "index"), cwd=tmp_path)
     line = next(line for line in out.stdout.splitlines() if "empty.txt" in line)
     assert line == "skipped empty.txt: empty file"

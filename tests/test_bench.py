@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.run import UNSPACED, main, searches
+from bench.scale import query_list
 
 
 # jieba.analyse (the baseline's ChineseAnalyzer) leaves its idf.txt open when imported.
@@ -47,3 +48,16 @@ def test_known_item_benchmark_runs_on_the_corpus_and_reports_both_approaches(tmp
     for name in ("newsearch", "plain"):
         assert 0 <= figures[name]["mrr10"] <= figures[name]["top10"] <= 1
     assert "plain" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_benchmark_at_scale_measures_a_size_with_tantivy_and_the_unspaced_queries(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join((Path(__file__).parent / "data" / "thucnews-1000.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)[:60]), encoding="utf-8")
+    figures = main(["--corpus", str(corpus), "--sizes", "120", "--rounds", "1", "--no-baseline", "--work", str(tmp_path / "work")])
+    got = figures["120"]
+    assert got["articles"] == 120 and got["engine_build_s"] > 0 and got["index_mb"] > 0
+    assert got["http_search"]["n"] == len(query_list()) and all(q in {text for text, _ in query_list()} for q in UNSPACED)
+    assert got["http_search"]["one_client"]["rps"] > 0 and got["http_search"]["eight_clients"]["rps"] > 0
+    assert got["tantivy"]["new_p95_ms"] > 0

@@ -251,13 +251,18 @@ def test_a_second_run_waits_for_the_lock_then_gives_up_clearly(seeds_dir, built)
     assert not rebuild(seeds_dir, built, lock_timeout=0.3).changed  # lock released
 
 
-def test_progress_is_reported_per_file(seeds_dir, tmp_path):
+def test_progress_is_reported_per_file_with_articles(seeds_dir, tmp_path):
     calls: list[tuple[int, int, str]] = []
     rebuild(seeds_dir, tmp_path / "index", progress=lambda done, total, name: calls.append((done, total, name)))
     names = sorted(p.name for p in seeds_dir.iterdir())
-    # A full build: one step per file, then the writing step (announced, then done).
-    assert [(done, name) for done, _total, name in calls[:5]] == list(enumerate(names, start=1))
-    assert calls[5] == (5, 6, "writing 21 articles") and calls[6] == (6, 6, "done")
+    # A full build: one step per file (named, with the articles read so far), then the writing step.
+    firsts = {}
+    for done, _total, name in calls:
+        firsts.setdefault(done, name)
+    assert sorted(firsts) == list(range(1, 7))
+    for step, name in enumerate(names, start=1):
+        assert firsts[step].startswith(f"{name} · ") and "articles read" in firsts[step]
+    assert calls[-1] == (6, 6, "done · 21 articles")
     assert {total for _done, total, _name in calls} == {6}
 
 

@@ -216,7 +216,7 @@ def test_a_server_process_killed_by_sigbus_is_restarted_on_the_same_port(site):
 
     with Server(site["index"], threads=2) as server:
         children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
-        assert len(children) == 1
+        assert len(children) >= 1  # one worker process per core
         os.kill(int(children[0]), signal.SIGBUS)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

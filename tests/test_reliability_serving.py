@@ -52,19 +52,26 @@ def client(index_dir: Path):
     return create_app({"TESTING": True}, index_dir=index_dir).test_client()
 
 
-def serving_pid(server: Server) -> int:
-    """The process that serves (``newsearch serve`` runs the server in a child it watches)."""
+def serving_pids(server: Server) -> list[int]:
+    """The processes that serve (``newsearch serve`` runs its worker processes as children it watches)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
         if children:
-            return int(children[0])
+            return [int(child) for child in children]
         time.sleep(0.1)
-    return server.process.pid
+    return [server.process.pid]
 
 
-def deleted_files(pid: int) -> list[str]:
-    """Files the process holds open that are deleted (temporary files spooled to disk)."""
+def deleted_files(pids: list[int]) -> list[str]:
+    """Files the processes hold open that are deleted (temporary files spooled to disk)."""
+    found = []
+    for pid in pids:
+        found += _deleted_files(pid)
+    return found
+
+
+def _deleted_files(pid: int) -> list[str]:
     found = []
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -260,7 +267,7 @@ def test_numbers_in_other_scripts_are_a_400_never_a_500(client, param):
 
 def test_a_huge_body_is_refused_from_its_headers_and_no_response_is_spooled_to_disk(index_dir, client):
     with Server(index_dir, threads=2) as server:
-        pid = serving_pid(server)
+        pids = serving_pids(server)
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
         sock.sendall(b"POST /search HTTP/1.1\r\nHost: x\r\nContent-Length: 839000000\r\n\r\n" + b"x" * 65536)
         answer = sock.recv(200)  # answered from the headers: no need to send (or spool) the 839 MB
@@ -277,7 +284,7 @@ def test_a_huge_body_is_refused_from_its_headers_and_no_response_is_spooled_to_d
             lazy.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             readers.append(lazy)
         time.sleep(5)
-        assert deleted_files(pid) == []
+        assert deleted_files(pids) == []
         status, _headers, _body = server.request(f"/api/search?q={quote('高新区')}")
         assert status == 200
         for lazy in readers:
@@ -288,9 +295,10 @@ def test_a_huge_body_is_refused_from_its_headers_and_no_response_is_spooled_to_d
 
 def test_downloads_nobody_reads_hold_no_disk_and_free_their_threads(index_dir):
     """The whole-result-set downloads stream megabytes: two at most at once, none spooled to disk,
-    and one whose client stopped reading is dropped, so they can never take every thread."""
-    with Server(index_dir, threads=4) as server:
-        pid = serving_pid(server)
+    and one whose client stopped reading is dropped, so they can never take every thread. The limit
+    is per server process: one worker here (``--workers N`` allows two per worker)."""
+    with Server(index_dir, threads=4, extra_env={"NEWSEARCH_WORKERS": "1"}) as server:
+        pids = serving_pids(server)
         lazy = []
         for _ in range(4):
             sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -305,7 +313,7 @@ def test_downloads_nobody_reads_hold_no_disk_and_free_their_threads(index_dir):
             except TimeoutError:
                 heads.append(b"")
         assert sorted(head[9:12] for head in heads) == [b"200", b"200", b"503", b"503"], heads
-        assert deleted_files(pid) == []
+        assert deleted_files(pids) == []
         began = time.monotonic()
         status, _headers, _body = server.request(f"/api/search?q={quote('高新区')}", timeout=10)
         assert status == 200 and time.monotonic() - began < 5  # the two stuck downloads hold two threads, not four

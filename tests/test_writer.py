@@ -23,7 +23,7 @@ def seed_articles() -> list[Article]:
 
 
 def snapshot(ix: Any) -> dict[str, Any]:
-    """Everything a search reads: every posting with its value, field lengths, stored fields, columns."""
+    """Everything Whoosh holds: every posting with its value, field lengths, stored fields."""
     with ix.searcher() as searcher:
         reader = searcher.reader()
         postings = {}
@@ -38,8 +38,7 @@ def snapshot(ix: Any) -> dict[str, Any]:
         for docnum in reader.all_doc_ids():
             stored = reader.stored_fields(docnum)
             lengths = {name: reader.doc_field_length(docnum, name) for name in ("title", "body", "place", "id")}
-            columns = {name: reader.column_reader(name)[docnum] for name in ("facets", "fulltext")}
-            docs[stored["id"]] = (stored, lengths, columns)
+            docs[stored["id"]] = (stored, lengths)
         return {"postings": postings, "docs": docs, "count": reader.doc_count()}
 
 
@@ -73,3 +72,48 @@ def test_segments_merged_at_commit_keep_every_document(tmp_path: Path, seed_arti
     ix = build(tmp_path / "ix", ArticleWriter, [seed_articles[:5], seed_articles[5:10], seed_articles[10:]], [])
     assert len(ix._segments()) == 1  # the three batches were merged into one segment
     assert snapshot(ix)["count"] == len(seed_articles) + 3
+
+
+def test_segment_store_holds_every_document_after_merges_and_deletions(tmp_path: Path, seed_articles: list[Article]) -> None:
+    """The store written beside each segment has the text, facets and word postings of exactly the
+    documents Whoosh has, including those a merge copied from older segments."""
+    from search.engines.embedded.doctable import segment_store
+    from search.engines.embedded.schema import article_extras, document_to_article
+
+    batches = [seed_articles[:12], seed_articles[12:18], seed_articles[18:]]
+    ix = build(tmp_path / "ix", ArticleWriter, batches, [seed_articles[3].id])
+    with ix.searcher() as searcher:
+        for leaf, _base in searcher.reader().leaf_readers():
+            store = segment_store(leaf)
+            assert store.buffer is not None  # read from its file, not rebuilt
+            assert store.count == leaf.doc_count_all()
+            for local in leaf.all_doc_ids():
+                stored = leaf.stored_fields(local)
+                fulltext, facets = article_extras(document_to_article(stored))
+                assert store.fulltext(local) == fulltext
+                assert store.facet_row(local) == tuple(None if value == "" else value for value in facets)  # empty = none
+            for field in ("title", "body"):
+                for term in leaf.lexicon(field):
+                    word = term.decode("utf-8")
+                    matcher = leaf.postings(field, word)
+                    expected = []
+                    while matcher.is_active():
+                        expected.append((matcher.id(), int(matcher.weight())))
+                        matcher.next()
+                    docs, counts = store.word_postings(field, word)
+                    assert list(zip(docs.tolist(), counts.tolist())) == expected, (field, word)
+
+
+def test_a_segment_without_a_store_is_searched_the_same(tmp_path: Path, seed_articles: list[Article]) -> None:
+    """A segment written by another writer has no store file: readers build one in memory from its
+    stored fields and postings, and every search answers as on our writer's index."""
+    from search.engines.embedded.search import run_search
+
+    ours = build(tmp_path / "ours", ArticleWriter, [seed_articles], [])
+    plain = build(tmp_path / "plain", SegmentWriter, [seed_articles], [])
+    assert list((tmp_path / "ours").glob("*.nsx")) and not list((tmp_path / "plain").glob("*.nsx"))
+    with ours.searcher() as a, plain.searcher() as b:
+        for q in ("高新区", "微企", "小微企业 融资", "开门红 -新密", '"城市更新"', "title:高新区", "place:登封市", "孙庆辉"):
+            first, second = run_search(a, q), run_search(b, q)
+            assert first["total"] == second["total"] and first["results"] == second["results"], q
+            assert first["facets"] == second["facets"], q

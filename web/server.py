@@ -1,4 +1,5 @@
-"""Serving the app with waitress, defensively: every limit is set on purpose (see :data:`LIMITS`).
+"""Serving the app with waitress, defensively (every limit set on purpose, see :data:`LIMITS`), in one
+or several worker processes sharing the listening sockets and the memory-mapped index.
 
 What each limit is for (waitress's default in brackets):
 
@@ -27,11 +28,19 @@ What each limit is for (waitress's default in brackets):
 * The log: waitress warns "Task queue depth is N" for every request that waits for a thread; under
   load that is thousands of lines. They are summarised, at most one line a minute.
 
-``serve`` runs the server in a child process and restarts it if it dies from a signal: index files
-are memory-mapped, and although the engine stops using a generation whose files change under it
-(:mod:`search.engines.embedded.engine`), a file truncated in the very microseconds a request reads it
-would end the process with SIGBUS. The listening sockets belong to the parent, so the port stays
-open while a new child starts.
+Worker processes (``--workers``): a search is mostly Python holding the GIL, so threads in one
+process use one core. ``serve`` binds the sockets in the parent and forks ``workers`` processes, each
+running waitress with every limit above (``threads`` threads each) on the same sockets with its own
+app and Archive; the kernel hands each connection to one of them. They share the index through the
+page cache: its files (Whoosh's segments and our segment stores) are memory-mapped, so the archive
+is in memory once, whatever the number of workers. :func:`default_workers` picks one per core.
+
+The parent only supervises: it restarts a worker that dies from a signal or an error, and on
+SIGTERM/SIGINT stops them all; workers die with the parent (Linux ``PR_SET_PDEATHSIG``). Index
+files are memory-mapped, and although the engine stops using a generation whose files change under
+it (:mod:`search.engines.embedded.engine`), a file truncated in the very microseconds a request reads
+it would end a worker with SIGBUS. The listening sockets belong to the parent, so the port stays open
+while a new worker starts, and the other workers keep answering meanwhile.
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ REQUEST_DEADLINE = 20.0
 STALLED_RESPONSE_TIMEOUT = 15.0
 QUEUE_LOG_INTERVAL = 60.0
 _RESTART_DELAYS = (0.5, 1, 2, 5, 10, 30)  # seconds before restarting a server that keeps dying
+MAX_DEFAULT_WORKERS = 8
 
 log = logging.getLogger("newsearch.serve")
 
@@ -169,72 +179,131 @@ def run_waitress(app: Any, sockets: list[socket.socket], threads: int) -> None:
     server.run()
 
 
-def serve(make_app: Callable[[], Any], host: str, port: int, threads: int = 4, supervise: bool = True) -> None:
+def default_workers() -> int:
+    """Worker processes for ``newsearch serve``: ``$NEWSEARCH_WORKERS``, else the cores this process
+    may run on (at most :data:`MAX_DEFAULT_WORKERS`)."""
+    raw = os.environ.get("NEWSEARCH_WORKERS", "").strip()
+    if raw.isascii() and raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+
+
+def serve(
+    make_app: Callable[[], Any], host: str, port: int, threads: int = 4, workers: int = 1, supervise: bool = True
+) -> None:
     """Serve the app ``make_app()`` builds on ``host:port`` until SIGTERM or Ctrl+C.
 
-    With ``supervise`` (and ``fork``), the server runs in a child process that is started again if it
-    dies (see the module docstring); the parent only watches it.
+    With ``supervise`` (and ``fork``), ``workers`` child processes serve the same sockets and each is
+    started again if it dies (see the module docstring); the parent only watches them. Without, this
+    process serves alone.
     """
     sockets = _bind(host, port)
     if not supervise or not hasattr(os, "fork"):
         run_waitress(make_app(), sockets, threads)
         return
-    _supervise(lambda: run_waitress(make_app(), sockets, threads))
+    if workers > 1:
+        where = sockets[0].getsockname() if sockets else (host, port)
+        print(f"serving on http://{host}:{where[1]}/ with {workers} worker processes", file=sys.stderr, flush=True)
+    _supervise(lambda: run_waitress(make_app(), sockets, threads), max(1, workers))
 
 
-def _supervise(run_child: Callable[[], None]) -> None:
-    """Run ``run_child`` in a forked child; restart it when it dies from a signal or an error."""
+def _start_child(run_child: Callable[[], None], previous: dict[int, Any]) -> int:
+    """Fork a server process running ``run_child``; its pid (in the parent)."""
+    child = os.fork()
+    if child:
+        return child
+    for sig, handler in previous.items():  # the server process
+        signal.signal(sig, handler)
+    from search.ingest.workers import die_with_parent
+
+    die_with_parent()
+    status = 0
+    try:
+        run_child()
+    except KeyboardInterrupt:
+        pass
+    except BaseException:  # noqa: BLE001 - reported, then the parent decides
+        logging.getLogger("newsearch.serve").exception("the server failed")
+        status = 1
+    finally:
+        sys.stderr.flush()
+        os._exit(status)
+
+
+def _supervise(run_child: Callable[[], None], workers: int = 1) -> None:
+    """Run ``workers`` forked children, each ``run_child``; restart one when it dies from a signal or
+    an error (after a delay that grows while they keep dying); stop them all on SIGTERM/SIGINT."""
     stopping = False
-    child = 0
+    children: set[int] = set()
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = True
-        if child:
+        for pid in list(children):
             try:
-                os.kill(child, signal.SIGTERM)
+                os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     crashes: list[float] = []
+    restarts: list[float] = []  # when a dead worker is due to be started again
     try:
-        while not stopping:
-            child = os.fork()
-            if child == 0:  # the server process
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
-                from search.ingest.workers import die_with_parent
-
-                die_with_parent()
-                status = 0
-                try:
-                    run_child()
-                except KeyboardInterrupt:
-                    pass
-                except BaseException:  # noqa: BLE001 - reported, then the parent decides
-                    logging.getLogger("newsearch.serve").exception("the server failed")
-                    status = 1
-                finally:
-                    sys.stderr.flush()
-                    os._exit(status)
-            started = time.monotonic()
-            status = _wait(child)
-            child = 0
+        for _ in range(workers):
+            children.add(_start_child(run_child, previous))
+        while not stopping and (children or restarts):
+            if restarts and time.monotonic() >= restarts[0]:
+                restarts.pop(0)
+                children.add(_start_child(run_child, previous))
+                continue
+            pid, status = _reap(0.1 if restarts else None)
+            if not pid:
+                continue
+            children.discard(pid)
             if stopping:
-                return
-            how = _describe(status)
+                break
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-                return
-            crashes = [moment for moment in crashes if started - moment < 60] + [started]
+                continue  # stopped on purpose (Ctrl+C reached it): not replaced
+            now = time.monotonic()
+            crashes = [moment for moment in crashes if now - moment < 60] + [now]
             delay = _RESTART_DELAYS[min(len(crashes), len(_RESTART_DELAYS)) - 1]
-            print(f"newsearch serve: the server process {how}; restarting it in {delay:g} s", file=sys.stderr, flush=True)
-            deadline = time.monotonic() + delay
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.1)
+            print(f"newsearch serve: the server process {_describe(status)}; restarting it in {delay:g} s", file=sys.stderr, flush=True)
+            restarts.append(now + delay)
+            restarts.sort()
     finally:
+        stop(signal.SIGTERM, None)
+        for pid in list(children):
+            _wait(pid)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _reap(timeout: float | None) -> tuple[int, int]:
+    """A child that ended and its status, waiting at most ``timeout`` seconds (None: until one
+    ends); ``(0, 0)`` if none did (or a signal interrupted the wait)."""
+    if timeout is None:
+        try:
+            return os.wait()
+        except ChildProcessError:
+            return 0, 0
+        except InterruptedError:
+            return 0, 0
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            time.sleep(timeout)
+            return 0, 0
+        if pid:
+            return pid, status
+        if time.monotonic() >= deadline:
+            return 0, 0
+        time.sleep(0.02)
 
 
 def _wait(pid: int) -> int:

@@ -129,9 +129,10 @@ class _Pending:
 class _Pool:
     """Forked readers with a budget (see the module docstring)."""
 
-    def __init__(self, count: int, metadata: bool, timeout: float) -> None:
+    def __init__(self, count: int, metadata: bool, timeout: float, ahead: int | None = None) -> None:
         self.context = multiprocessing.get_context("fork")
         self.count, self.metadata, self.timeout = count, metadata, timeout
+        self.ahead = ahead  # at most this many files read past the one the caller waits for
         self.workers: list[_Worker] = []
 
     def _spawn(self) -> _Worker:
@@ -168,7 +169,11 @@ class _Pool:
         done: dict[int, SeedFileResult] = {}
         next_out = 0
         while next_out < len(jobs):
-            while queue and (len(self.workers) < self.count or any(w.job is None for w in self.workers)):
+            while (
+                queue
+                and (self.ahead is None or queue[0] < next_out + self.ahead)
+                and (len(self.workers) < self.count or any(w.job is None for w in self.workers))
+            ):
                 worker = next((w for w in self.workers if w.job is None), None) or self._spawn()
                 index = queue.pop(0)
                 now = time.monotonic()
@@ -244,11 +249,13 @@ def read_files(
     metadata: bool = True,
     timeout: float | None = None,
     on_progress: Progress | None = None,
+    read_ahead: int | None = None,
 ) -> Iterator[SeedFileResult]:
     """Read each job's file into articles (:func:`search.ingest.sources.read_seed_file`) in up to
     ``processes`` forked workers, each file under the time budget ``timeout`` (see
     :func:`file_timeout`); results in job order. ``on_progress`` hears, about four times a second,
-    which files are being read."""
+    which files are being read. ``read_ahead`` bounds how many files are read ahead of the one
+    the caller waits for (results the caller has not taken yet are held in this process)."""
     budget = file_timeout(timeout)
     if not jobs:
         return
@@ -257,7 +264,7 @@ def read_files(
             yield read_seed_file(job.path, job.catalog_entry, metadata, follow_symlinks=job.follow_symlinks)
         return
     warm_up(metadata)
-    pool = _Pool(max(1, min(processes, len(jobs))), metadata, budget)
+    pool = _Pool(max(1, min(processes, len(jobs))), metadata, budget, read_ahead)
     try:
         yield from pool.run(jobs, on_progress)
     finally:

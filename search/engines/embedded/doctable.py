@@ -1,44 +1,48 @@
 """Column-oriented views of an open index, built once per searcher: what queries read in bulk.
 
-Whoosh answers term lookups well but reads one document at a time; a faceted search over tens of
-thousands of articles needs every document's facet values, dates and text at once. This module
-turns the index's columns into numpy arrays and one text buffer, so that filtering, facet counting,
-scoring and sorting are array operations and a fragment scan is a C-speed ``bytes.find``:
+Whoosh answers term lookups well but reads one document at a time; a faceted search over a large
+archive needs every document's facet values and dates at once, and the documents holding a word or a
+fragment as arrays. Each segment's store (:mod:`search.engines.embedded.segstore`, memory-mapped)
+has them; this module puts the segments side by side:
 
 * :class:`DocTable`: one *row* per live document (``docnums[row]`` is its Whoosh number,
   ``row_of[docnum]`` the way back, -1 for deleted documents); per facet a :class:`FacetColumn`;
-  each row's date span; the byte lengths of its normalised headline and body.
-* :class:`TextBuffer`: every document's normalised ``headline SEP body`` (the ``fulltext``
-  column), the column regions of all segments read in one piece each, with each document's
-  bounds. :meth:`TextBuffer.occurrences` finds the documents holding a string.
-* :func:`term_postings`: a term's documents and frequencies, a posting block at a time.
+  each row's date span; the byte lengths of its normalised headline and body;
+  :meth:`DocTable.postings` gives a word's documents and frequencies.
+* :class:`TextBuffer`: every document's normalised ``headline SEP body``, addressed by document
+  number. :meth:`TextBuffer.occurrence_counts` finds the documents holding a string: candidates
+  from the fragment postings, confirmed on their text only when the postings do not decide.
 
 Tables are cached per searcher (a searcher sees a fixed set of segments). Segments are immutable,
-so what was read from a segment is also cached by segment id: after an incremental commit only the
-new segment is read. Numpy arrays keep the garbage collector out: a 50,000-article table is a few
-dozen objects, not a million dicts and sets.
+so a segment's store is opened once and shared by every table that includes the segment: after an
+incremental commit only the new segment's store is opened. Numpy arrays keep the garbage collector
+out: a table is a few dozen objects, whatever the number of documents.
 
-Whoosh coupling (Whoosh is pinned to 2.7.x, its last line): the text buffer reads a ``VarBytesColumn``
-region through its reader's ``_dbfile``/``_basepos``/``_offsets``/``_lengths``, and postings are read
-through ``W3LeafMatcher``'s block methods; both fall back to Whoosh's public per-document calls if
-those attributes are missing.
+A segment without a store file (written by another writer) gets one built in memory from its
+stored fields and Whoosh postings: slower to open, the same answers.
 """
 
 from __future__ import annotations
 
-import pickle
+import functools
+import os
 import threading
 import weakref
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from search.analysis import normalize
-from search.engines.embedded.schema import FACET_COLUMN, FULLTEXT_SEPARATOR, document_to_article, facet_row, headline_text, indexed_body
-from search.query.filters import FACETS, MULTI_VALUED
+from search.engines.embedded.ngrams import exact_from_postings, needle_keys
+from search.engines.embedded.schema import FULLTEXT_SEPARATOR, article_extras, document_to_article
+from search.engines.embedded.segstore import WORD_FIELDS, SegmentStore, StoreError, WordPostings, store_path
+from search.query.filters import FACETS
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+_SEP = len(FULLTEXT_SEPARATOR)
 
 # -- facets ----------------------------------------------------------------------------------------
 
@@ -55,7 +59,23 @@ class FacetColumn:
     values: list[str]
     ids: np.ndarray
     rows: np.ndarray
-    by_norm: dict[str, list[int]]
+    row_count: int = 0
+
+    @functools.cached_property
+    def by_norm(self) -> dict[str, list[int]]:
+        """Value ids by normalised value (made on first use: normalising every person and
+        organisation of a large archive would slow down opening it)."""
+        found: dict[str, list[int]] = {}
+        for value_id, text in enumerate(self.values):
+            found.setdefault(normalize(text), []).append(value_id)
+        return found
+
+    @functools.cached_property
+    def row_starts(self) -> np.ndarray:
+        """Where each row's values start in ``ids`` (rows ascending): counting a few matched rows
+        reads only their values instead of every row's."""
+        counts = np.bincount(self.rows, minlength=self.row_count) if len(self.rows) else np.zeros(self.row_count, np.int64)
+        return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
     def rows_with(self, wanted: Iterable[str], row_count: int) -> np.ndarray:
         """Boolean mask of the rows holding any of the ``wanted`` normalised values."""
@@ -66,37 +86,22 @@ class FacetColumn:
         mask[self.rows[value_mask[self.ids]]] = True
         return mask
 
-    def counts(self, row_mask: np.ndarray) -> np.ndarray:
-        """How many of the rows in ``row_mask`` hold each value (indexed by value id)."""
+    def counts(self, row_mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
+        """How many of the rows in ``row_mask`` hold each value (indexed by value id).
+
+        ``matched`` (the mask's row numbers, if the caller has them) selects the sparse path: with
+        few rows matched, only their values are read.
+        """
+        if matched is None and len(self.rows) > 4096:
+            selected = int(np.count_nonzero(row_mask))
+            if selected * 16 < len(self.rows) and len(self.row_starts) == len(row_mask) + 1:
+                matched = np.flatnonzero(row_mask)
+        if matched is not None and len(self.row_starts) == len(row_mask) + 1:
+            starts = self.row_starts[matched]
+            lengths = self.row_starts[matched + 1] - starts
+            index = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64), lengths) + np.arange(int(lengths.sum()))
+            return np.bincount(self.ids[index], minlength=len(self.values))
         return np.bincount(self.ids[row_mask[self.rows]], minlength=len(self.values))
-
-
-def _facet_column(values_by_row: Sequence[Any], multi: bool) -> FacetColumn:
-    """A :class:`FacetColumn` from each row's value (or, ``multi``, tuple of values); empty values are
-    dropped and a value repeated in a row counts once."""
-    if multi:
-        rows_list = [row for row, values in enumerate(values_by_row) if values for _ in values]
-        flat = [value for values in values_by_row if values for value in values]
-    else:
-        rows_list = list(range(len(values_by_row)))
-        flat = list(values_by_row)
-    id_of: dict[Any, int] = {}
-    ids = np.array([id_of.setdefault(value, len(id_of)) for value in flat], dtype=np.int64)
-    rows = np.array(rows_list, dtype=np.int64)
-    raw_values = list(id_of)
-    keep = np.ones(len(raw_values) + 1, dtype=bool)
-    keep[[i for i, value in enumerate(raw_values) if value is None or value == ""]] = False
-    chosen = keep[ids] if len(ids) else np.zeros(0, dtype=bool)
-    ids, rows = ids[chosen], rows[chosen]
-    if multi and len(ids):  # a value listed twice in one row counts once
-        pairs = np.unique(rows * (len(raw_values) + 1) + ids)
-        rows, ids = pairs // (len(raw_values) + 1), pairs % (len(raw_values) + 1)
-    values = ["" if value is None else str(value) for value in raw_values]
-    by_norm: dict[str, list[int]] = {}
-    for value_id, text in enumerate(values):
-        if keep[value_id]:
-            by_norm.setdefault(normalize(text), []).append(value_id)
-    return FacetColumn(values, ids.astype(np.int32), rows.astype(np.int32), by_norm)
 
 
 def _date_span(date: Any) -> tuple[int, int]:
@@ -119,55 +124,125 @@ def _date_span(date: Any) -> tuple[int, int]:
 
 @dataclass
 class SegmentText:
-    """One segment's normalised ``headline SEP body`` texts, as stored in its ``fulltext`` column.
-
-    ``starts[local]``/``starts[local + 1]`` bound a document's text in ``blob`` (deleted documents
-    included); ``heads[local]`` is where its separator starts.
-    """
+    """One segment's normalised texts and fragment postings (its store), placed at ``base``."""
 
     base: int  # document number of the segment's first document
-    blob: bytes
-    starts: list[int]
-    heads: np.ndarray
+    store: SegmentStore
 
     def count(self, local: int, needle: bytes, title_only: bool, confirm: Callable[[bytes], int] | None) -> tuple[int, int]:
         """Occurrences of ``needle`` (or ``confirm``'s count) in a document's headline and body."""
-        start, head, end = self.starts[local], int(self.heads[local]), self.starts[local + 1]
-        body = head + len(FULLTEXT_SEPARATOR)
-        blob = self.blob
-        if confirm is not None:
-            if blob.find(needle, start, end) == -1:
-                return 0, 0
-            return confirm(blob[start:head]), 0 if title_only else confirm(blob[body:end])
-        return blob.count(needle, start, head), 0 if title_only else blob.count(needle, body, end)
+        start, head, end = self.store.bounds(local)
+        return _count(self.store.text, start, head, end, needle, title_only, confirm)
 
-    def scan(self, needle: bytes, title_only: bool, confirm: Callable[[bytes], int] | None) -> Iterator[tuple[int, tuple[int, int]]]:
-        """``(docnum, (headline hits, body hits))`` of every document of the segment holding ``needle``.
-
-        ``bytes.find`` jumps from one matching document to the next: Python runs once per matching
-        document, C does the scanning. UTF-8 matches only fall on character boundaries. A match that
-        runs from one document into the next is not a match.
-        """
-        blob, starts, size = self.blob, self.starts, len(needle)
-        pos = blob.find(needle)
-        while pos != -1:
-            local = bisect_right(starts, pos) - 1
-            end = starts[local + 1]
-            if pos + size > end:  # runs into the next document
-                pos = blob.find(needle, pos + 1)
+    def candidates(self, needle: str, title_only: bool) -> np.ndarray | None:
+        """Local documents holding every gram of ``needle`` in one field (a superset of those
+        holding the needle), ascending; None if the needle has no indexed gram."""
+        keys = needle_keys(needle)
+        if not keys:
+            return None
+        found = []
+        for field in ("head",) if title_only else ("head", "body"):
+            postings = self.store.grams[field]
+            terms = [postings.term(key) for key in dict.fromkeys(keys)]
+            if any(term < 0 for term in terms):
                 continue
-            hits = self.count(local, needle, title_only, confirm)
+            terms.sort(key=lambda term: int(postings.n[term]))  # rarest first: the smallest intersections
+            docs = postings.read(terms[0])[0]
+            for term in terms[1:]:
+                if not len(docs):
+                    break
+                docs = np.intersect1d(docs, postings.read(term)[0], assume_unique=True)
+            found.append(docs)
+        if not found:
+            return _EMPTY
+        return found[0] if len(found) == 1 else np.union1d(found[0], found[1])
+
+    def exact_counts(self, needle: str, title_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(local docs, headline counts, body counts)`` of a needle whose gram counts are its
+        occurrence counts (:func:`~search.engines.embedded.ngrams.exact_from_postings`)."""
+        key = needle_keys(needle)[0]
+        head_docs, head_counts = self.store.grams["head"].get(key)
+        if title_only:
+            return head_docs, head_counts, np.zeros(len(head_docs), dtype=np.int64)
+        body_docs, body_counts = self.store.grams["body"].get(key)
+        docs = np.union1d(head_docs, body_docs)
+        head = np.zeros(len(docs), dtype=np.int64)
+        body = np.zeros(len(docs), dtype=np.int64)
+        head[np.searchsorted(docs, head_docs)] = head_counts
+        body[np.searchsorted(docs, body_docs)] = body_counts
+        return docs, head, body
+
+    def verify(
+        self, locals_: np.ndarray, needle: bytes, title_only: bool, confirm: Callable[[bytes], int] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count ``needle`` in the text of each candidate document: ``(local docs, head, body)`` of
+        those holding it."""
+        store = self.store
+        base = store._text_base
+        starts = store.starts[locals_].astype(np.int64) + base
+        heads = store.heads[locals_].astype(np.int64) + base
+        ends = store.starts[locals_ + 1].astype(np.int64) + base
+        text = store.text
+        find = text.find
+        size = len(needle)
+        slices = confirm is not None or b"\0" in needle  # a NUL could span the separator: count field by field
+        docs, head, body = [], [], []
+        for local, start, sep, end in zip(locals_.tolist(), starts.tolist(), heads.tolist(), ends.tolist()):
+            if slices:
+                hits = _count(text, start, sep, end, needle, title_only, confirm)
+            else:
+                # Count by hopping from one occurrence to the next in the mapped text (no copy);
+                # without a NUL the needle cannot span the separator.
+                stop = sep if title_only else end
+                pos = find(needle, start, stop)
+                if pos == -1:
+                    continue
+                in_head = in_body = 0
+                while pos != -1:
+                    if pos < sep:
+                        in_head += 1
+                    else:
+                        in_body += 1
+                    pos = find(needle, pos + size, stop)
+                hits = (in_head, in_body)
             if hits[0] or hits[1]:
-                yield self.base + local, hits
-            pos = blob.find(needle, end)
+                docs.append(local)
+                head.append(hits[0])
+                body.append(hits[1])
+        return np.asarray(docs, dtype=np.int64), np.asarray(head, dtype=np.int64), np.asarray(body, dtype=np.int64)
+
+    def scan(self, needle: bytes) -> np.ndarray:
+        """Local documents whose text holds ``needle``, by scanning all of it (for needles without
+        an indexed gram: punctuation only)."""
+        store = self.store
+        text, base = store.text, store._text_base
+        end_of_text = base + int(store.starts[-1]) if store.count else base
+        found = []
+        pos = text.find(needle, base, end_of_text)
+        while pos != -1:
+            local = int(np.searchsorted(store.starts, pos - base, side="right")) - 1
+            found.append(local)
+            pos = text.find(needle, base + int(store.starts[local + 1]), end_of_text)
+        return np.asarray(found, dtype=np.int64)
 
     def headline_line_starts_with(self, local: int, needle: bytes) -> bool:
         """True if a line of the document's normalised headline starts with ``needle``."""
-        start, head = self.starts[local], int(self.heads[local])
-        pos = self.blob.find(needle, start, head)
-        while pos != -1 and pos != start and self.blob[pos - 1] != 0x0A:
-            pos = self.blob.find(needle, pos + 1, head)
+        start, head, _end = self.store.bounds(local)
+        text = self.store.text
+        pos = text.find(needle, start, head)
+        while pos != -1 and pos != start and text[pos - 1] != 0x0A:
+            pos = text.find(needle, pos + 1, head)
         return pos != -1
+
+
+def _count(text: Any, start: int, head: int, end: int, needle: bytes, title_only: bool, confirm: Callable[[bytes], int] | None) -> tuple[int, int]:
+    body = head + _SEP
+    if confirm is not None:
+        if text.find(needle, start, end) == -1:
+            return 0, 0
+        return confirm(bytes(text[start:head])), 0 if title_only else confirm(bytes(text[body:end]))
+    head_hits = bytes(text[start:head]).count(needle) if head > start else 0
+    return head_hits, 0 if title_only or end <= body else bytes(text[body:end]).count(needle)
 
 
 @dataclass
@@ -177,39 +252,72 @@ class TextBuffer:
     segments: list[SegmentText]
 
     def __post_init__(self) -> None:
-        self._bases = [segment.base for segment in self.segments]
+        self._bases = np.asarray([segment.base for segment in self.segments], dtype=np.int64)
 
     def segment_of(self, docnum: int) -> tuple[SegmentText, int]:
         """The segment holding ``docnum`` and the document's number inside it."""
-        segment = self.segments[bisect_right(self._bases, docnum) - 1]
+        segment = self.segments[int(np.searchsorted(self._bases, docnum, side="right")) - 1]
         return segment, docnum - segment.base
+
+    def occurrence_counts(
+        self, needle: bytes, docnums: Sequence[int] | np.ndarray | None, title_only: bool, confirm: Callable[[bytes], int] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(docnums, headline hits, body hits)`` (int64 arrays, docnums ascending) of the documents
+        whose text holds ``needle``: in the whole archive, or only among ``docnums``.
+
+        Candidates come from the fragment postings; their counts are the answer where the postings
+        decide (one character; two different characters, without ``confirm``), otherwise each
+        candidate's text is counted (``confirm(text)`` — a regex count, for units that ``needle``
+        alone does not decide — replaces the plain count where given). The whole text is never
+        scanned unless the needle has no indexed gram (only punctuation).
+        """
+        if not needle or not self.segments:
+            return _EMPTY, _EMPTY, _EMPTY
+        text = needle.decode("utf-8", "replace")
+        wanted = None if docnums is None else np.unique(np.asarray(docnums, dtype=np.int64))
+        exact = confirm is None and exact_from_postings(text)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        bounds = np.append(self._bases, np.iinfo(np.int64).max)
+        for index, segment in enumerate(self.segments):
+            restrict = None
+            if wanted is not None:
+                lo, hi = np.searchsorted(wanted, bounds[index : index + 2])
+                if lo == hi:
+                    continue
+                restrict = wanted[lo:hi] - segment.base
+            if exact:
+                docs, head, body = segment.exact_counts(text, title_only)
+                if restrict is not None:
+                    keep = np.isin(docs, restrict, assume_unique=True)
+                    docs, head, body = docs[keep], head[keep], body[keep]
+            else:
+                candidates = segment.candidates(text, title_only)
+                if candidates is None:
+                    candidates = segment.scan(needle)
+                if restrict is not None:
+                    candidates = np.intersect1d(candidates, restrict, assume_unique=True)
+                if not len(candidates):
+                    continue
+                docs, head, body = segment.verify(candidates, needle, title_only, confirm)
+            if len(docs):
+                parts.append((docs + segment.base, head, body))
+        if not parts:
+            return _EMPTY, _EMPTY, _EMPTY
+        return tuple(np.concatenate(column) for column in zip(*parts))  # type: ignore[return-value]
 
     def occurrences(
         self, needle: bytes, docnums: Sequence[int] | None, title_only: bool, confirm: Callable[[bytes], int] | None
     ) -> dict[int, tuple[int, int]]:
-        """``{docnum: (headline hits, body hits)}`` for the documents whose text holds ``needle``:
-        every document (a scan of all text), or only ``docnums`` (counted one by one).
-
-        ``confirm(text)`` — a regex count, for units that ``needle`` alone does not decide —
-        replaces the plain count where given.
-        """
-        if not needle:
-            return {}
-        if docnums is None:
-            return {docnum: hits for segment in self.segments for docnum, hits in segment.scan(needle, title_only, confirm)}
-        found = {}
-        for docnum in docnums:
-            segment, local = self.segment_of(docnum)
-            hits = segment.count(local, needle, title_only, confirm)
-            if hits[0] or hits[1]:
-                found[docnum] = hits
-        return found
+        """``{docnum: (headline hits, body hits)}``: :meth:`occurrence_counts` as a dict."""
+        docs, head, body = self.occurrence_counts(needle, docnums, title_only, confirm)
+        return dict(zip(docs.tolist(), zip(head.tolist(), body.tolist())))
 
     def text_of(self, docnum: int) -> tuple[bytes, bytes]:
         """A document's normalised headline and body (UTF-8)."""
         segment, local = self.segment_of(docnum)
-        start, head, end = segment.starts[local], int(segment.heads[local]), segment.starts[local + 1]
-        return segment.blob[start:head], segment.blob[head + len(FULLTEXT_SEPARATOR) : end]
+        start, head, end = segment.store.bounds(local)
+        text = segment.store.text
+        return bytes(text[start:head]), bytes(text[head + _SEP : end])
 
     def headline_line_starts_with(self, docnum: int, needle: bytes) -> bool:
         """True if a line of the document's normalised headline starts with ``needle``."""
@@ -249,13 +357,18 @@ class DocTable:
         mask[self.rows(docnums)] = True
         return mask
 
-
-@dataclass
-class _SegmentData:
-    """What was read from one segment (immutable on disk, so cached by segment id)."""
-
-    facet_rows: list[tuple[Any, ...]]
-    text: SegmentText
+    def postings(self, fieldname: str, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers (ascending, deleted documents included) and frequencies of ``word`` in
+        the word field ``fieldname`` (``title`` or ``body``)."""
+        docs, weights = [], []
+        for segment in self.text.segments:
+            local, counts = segment.store.word_postings(fieldname, word)
+            if len(local):
+                docs.append(local + segment.base)
+                weights.append(counts)
+        if not docs:
+            return _EMPTY, np.zeros(0, dtype=np.float64)
+        return np.concatenate(docs), np.concatenate(weights).astype(np.float64)
 
 
 T = TypeVar("T")
@@ -277,8 +390,8 @@ class PerSearcher(Generic[T]):
             return value
 
 
-_segment_cache: dict[str, _SegmentData] = {}
-_segment_cache_lock = threading.Lock()
+_store_cache: dict[str, tuple[tuple[int, int, int, int] | None, SegmentStore]] = {}  # path -> (file stamp, store)
+_store_cache_lock = threading.Lock()
 
 
 def doc_table(searcher: Any) -> DocTable:
@@ -291,43 +404,68 @@ def _build(searcher: Any) -> DocTable:
     live = _live_docnums(reader)
     row_of = np.full(reader.doc_count_all(), -1, dtype=np.int64)
     row_of[live] = np.arange(len(live))
-    facet_rows: list[Any] = []
     segments: list[SegmentText] = []
     used: set[str] = set()
     for leaf, base in reader.leaf_readers():
         key = _segment_key(leaf)
         used.add(key)
-        data = _segment_data(leaf, key, base)
-        facet_rows += data.facet_rows
-        segments.append(data.text)
-    with _segment_cache_lock:  # forget segments no open index uses any more (merged, replaced)
-        for key in [key for key in _segment_cache if key not in used]:
-            _segment_cache.pop(key, None)
-    rows = [facet_rows[docnum] for docnum in live.tolist()]
-    position = {name: index for index, name in enumerate(FACET_COLUMN)}
-    facets = {}
-    for name in FACETS:
-        i = position[name]
-        # Rows written before a facet existed hold fewer values: theirs is unknown (None).
-        facets[name] = _facet_column([row[i] if i < len(row) else None for row in rows], multi=name in MULTI_VALUED)
-    spans = {date: _date_span(date) for date in {row[position["date"]] for row in rows}}
-    dates = np.array([spans[row[position["date"]]] for row in rows], dtype=np.int32).reshape(-1, 2)
-    heads = np.concatenate([segment.heads for segment in segments]) if segments else np.zeros(0, dtype=np.int64)
-    starts = np.concatenate([np.asarray(segment.starts[:-1], dtype=np.int64) for segment in segments]) if segments else heads
-    ends = np.concatenate([np.asarray(segment.starts[1:], dtype=np.int64) for segment in segments]) if segments else heads
+        segments.append(SegmentText(base, _store(leaf, key)))
+    with _store_cache_lock:  # forget segments no open index uses any more (merged, replaced)
+        for key in [key for key in _store_cache if key not in used]:
+            _store_cache.pop(key, None)
+    names = list(dict.fromkeys([*FACETS, "date"]))
+    columns = {name: _facet_column(segments, name, row_of) for name in names}
+    date = columns.pop("date")
+    spans = np.array([_date_span(value) for value in date.values] or [(0, 0)], dtype=np.int32).reshape(-1, 2)
+    date_lo = np.zeros(len(live), dtype=np.int32)
+    date_hi = np.zeros(len(live), dtype=np.int32)
+    date_lo[date.rows] = spans[date.ids, 0]
+    date_hi[date.rows] = spans[date.ids, 1]
+    def lengths(segment: SegmentText) -> tuple[np.ndarray, np.ndarray]:
+        store = segment.store
+        starts, heads = store.starts.astype(np.int64), store.heads.astype(np.int64)
+        return heads - starts[:-1], starts[1:] - heads - _SEP
+
+    parts = [lengths(segment) for segment in segments]
+    head_len = np.concatenate([p[0] for p in parts]) if parts else _EMPTY
+    body_len = np.concatenate([p[1] for p in parts]) if parts else _EMPTY
     return DocTable(
         docnums=live,
         row_of=row_of,
-        facets=facets,
-        date_lo=dates[:, 0].copy(),
-        date_hi=dates[:, 1].copy(),
+        facets={name: columns[name] for name in FACETS},
+        date_lo=date_lo,
+        date_hi=date_hi,
         text=TextBuffer(segments),
-        head_len=np.maximum(heads - starts, 0)[live],
-        body_len=np.maximum(ends - heads - len(FULLTEXT_SEPARATOR), 0)[live],
+        head_len=np.maximum(head_len, 0)[live],
+        body_len=np.maximum(body_len, 0)[live],
     )
 
 
 _tables = PerSearcher(_build)
+
+
+def _facet_column(segments: Sequence[SegmentText], name: str, row_of: np.ndarray) -> FacetColumn:
+    """One facet over every segment: each segment's value ids mapped to ids over the index."""
+    id_of: dict[Any, int] = {}
+    all_ids, all_rows = [], []
+    for segment in segments:
+        store = segment.store
+        ptr = store.arrays.get(f"facet.{name}.ptr")
+        if ptr is None:
+            continue
+        values = store.facet_values.get(name, [])
+        remap = np.fromiter((id_of.setdefault(value, len(id_of)) for value in values), dtype=np.int64, count=len(values))
+        ids = store.arrays[f"facet.{name}.ids"]
+        docs = np.repeat(np.arange(store.count, dtype=np.int64), np.diff(ptr.astype(np.int64))) + segment.base
+        rows = row_of[docs]
+        live = rows >= 0
+        all_ids.append(remap[ids[live]] if len(values) else ids[live].astype(np.int64))
+        all_rows.append(rows[live])
+    ids = np.concatenate(all_ids) if all_ids else _EMPTY
+    rows = np.concatenate(all_rows) if all_rows else _EMPTY
+    values = ["" if value is None else str(value) for value in id_of]
+    # A row lists each value once (the store keeps a document's distinct values), rows ascending.
+    return FacetColumn(values, ids.astype(np.int32), rows.astype(np.int32), row_count=int((row_of >= 0).sum()))
 
 
 def _live_docnums(reader: Any) -> np.ndarray:
@@ -348,91 +486,115 @@ def _live_docnums(reader: Any) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
+def _folder(leaf: Any) -> str | None:
+    """The directory of a segment reader's index (None for storage without one)."""
+    storage = leaf.storage() if callable(getattr(leaf, "storage", None)) else None
+    for candidate in (storage, getattr(storage, "b", None)):
+        folder = getattr(candidate, "folder", None)
+        if folder:
+            return str(folder)
+    return None
+
+
 def _segment_key(leaf: Any) -> str:
-    """A segment's random id (Whoosh gives each new segment one), or a per-reader key if it has none."""
+    """Where a segment's store lives (its file), or a per-reader key if it has none."""
     segment = getattr(leaf, "segment", None)
     segment_id = segment().segment_id() if callable(segment) else None
-    return str(segment_id) if segment_id else f"live:{id(leaf)}"
+    folder = _folder(leaf)
+    if segment_id and folder:
+        return str(store_path(folder, segment_id))
+    return f"live:{id(leaf)}"
 
 
-def _segment_data(leaf: Any, key: str, base: int) -> _SegmentData:
-    with _segment_cache_lock:
-        cached = _segment_cache.get(key)
-    if cached is not None:  # the same segment, perhaps at another place in the index now
-        text = cached.text
-        return _SegmentData(cached.facet_rows, SegmentText(base, text.blob, text.starts, text.heads))
-    data = _read_segment(leaf, base)
-    if not key.startswith("live:"):
-        with _segment_cache_lock:
-            _segment_cache[key] = data
-    return data
+def segment_store(leaf: Any) -> SegmentStore:
+    """The store of the segment a Whoosh segment reader reads (opened once, shared)."""
+    return _store(leaf, _segment_key(leaf))
 
 
-def _read_segment(leaf: Any, base: int) -> _SegmentData:
-    count = leaf.doc_count_all()
-    packed, offsets = _column_region(leaf, "facets", count)  # pickled tuples (a PickleColumn)
-    loads = pickle.loads
-    rows = [loads(packed[a:b]) if b > a else None for a, b in zip(offsets, offsets[1:])]
-    text, starts = _column_region(leaf, "fulltext", count)
-    missing = [
-        local for local in range(count) if (starts[local + 1] == starts[local] or not rows[local]) and not leaf.is_deleted(local)
-    ]
-    if missing:  # documents written without the columns: rebuild their values from stored fields
-        text, starts, rows = _patch(leaf, text, starts, rows, missing)
-    find = text.find
-    heads = np.fromiter(
-        ((sep if (sep := find(FULLTEXT_SEPARATOR, s, e)) != -1 else max(s, e - len(FULLTEXT_SEPARATOR))) for s, e in zip(starts, starts[1:])),
-        dtype=np.int64,
-        count=count,
-    )
-    empty = (None,) * len(FACET_COLUMN)
-    return _SegmentData([row or empty for row in rows], SegmentText(base, text, starts, heads))
+def _file_stamp(key: str) -> tuple[int, int, int, int] | None:
+    """(inode, size, mtime, ctime) of a store file, None if it is not there."""
+    try:
+        info = os.stat(key)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-def _column_region(leaf: Any, name: str, count: int) -> tuple[bytes, list[int]]:
-    """A VarBytes column's values for a segment: one bytes object and each document's start offset."""
-    if not leaf.has_column(name):
-        return b"", [0] * (count + 1)
-    column = leaf.column_reader(name, translate=False)
-    column = getattr(column, "_child", column)  # a PickleColumn's stored bytes
-    raw = getattr(column, "_dbfile", None)
-    if raw is not None and hasattr(column, "_basepos") and hasattr(column, "_lengths") and len(column._lengths) == count:
-        offsets = [0]
-        for length in column._lengths:
-            offsets.append(offsets[-1] + length)
-        total = offsets[-1]
-        text = raw.get(column._basepos, total) if total else b""
-        if len(text) == total and list(getattr(column, "_offsets", offsets[:-1])) == offsets[:-1]:
-            return text if isinstance(text, bytes) else bytes(text), offsets
-    values = [column[local] or b"" for local in range(count)]
-    offsets = [0]
-    for value in values:
-        offsets.append(offsets[-1] + len(value))
-    return b"".join(values), offsets
+def _store(leaf: Any, key: str) -> SegmentStore:
+    """The segment's store, memory-mapped once and shared while its file stays the same.
+
+    A cached map is reused only while the file's stamp is the one it was opened with: a file
+    replaced or written to since (the engine refuses such a generation until its checksums match
+    again, see :mod:`search.engines.embedded.integrity`) is mapped afresh, never read through a map
+    of bytes that may have been cut short (SIGBUS).
+    """
+    live = key.startswith("live:")
+    stamp = None if live else _file_stamp(key)
+    with _store_cache_lock:
+        cached = _store_cache.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    store = None
+    if stamp is not None:
+        try:
+            store = SegmentStore.open(Path(key))
+        except (OSError, StoreError):
+            store = None  # unreadable though its checksums passed (an older format): rebuilt below
+        if store is not None and store.count != leaf.doc_count_all():
+            store = None
+    if store is None:
+        store = _rebuilt_store(leaf)  # a segment written without a store: same answers, from Whoosh
+    if not live:
+        with _store_cache_lock:
+            _store_cache[key] = (stamp, store)
+    return store
 
 
-def _patch(leaf: Any, text: bytes, offsets: list[int], rows: list[Any], missing: list[int]) -> tuple[bytes, list[int], list[Any]]:
-    values = [text[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
-    for local in missing:
-        article = document_to_article(leaf.stored_fields(local))
-        if offsets[local + 1] == offsets[local]:
-            values[local] = normalize(headline_text(article)).encode() + FULLTEXT_SEPARATOR + normalize(indexed_body(article)).encode()
-        if not rows[local]:
-            rows[local] = facet_row(article)
-    new_offsets = [0]
-    for value in values:
-        new_offsets.append(new_offsets[-1] + len(value))
-    return b"".join(values), new_offsets, rows
+def _rebuilt_store(leaf: Any) -> SegmentStore:
+    """A store for a segment without a usable file: texts and facets from its stored fields, word
+    postings from Whoosh's."""
+    fulltexts, rows = [], []
+    for local in range(leaf.doc_count_all()):
+        stored = leaf.stored_fields(local) or {}
+        fulltext, facets = article_extras(document_to_article(stored))
+        fulltexts.append(fulltext)
+        rows.append(facets)
+    words = {}
+    for field in WORD_FIELDS:
+        postings = WordPostings([], [], [], [])
+        if field in leaf.indexed_field_names():
+            for term in leaf.lexicon(field):
+                word = term.decode("utf-8") if isinstance(term, bytes) else term
+                matcher = leaf.postings(field, word)
+                docs, counts = [], []
+                while matcher.is_active():
+                    docs.append(matcher.id())
+                    counts.append(int(matcher.weight()))
+                    matcher.next()
+                postings.terms.append(word)
+                postings.sizes.append(len(docs))
+                postings.docs += docs
+                postings.counts += counts
+        words[field] = postings
+    return SegmentStore.in_memory(fulltexts, rows, words)
 
 
 # -- postings --------------------------------------------------------------------------------------
 
 
 def term_postings(reader: Any, fieldname: str, word: str) -> tuple[np.ndarray, np.ndarray]:
-    """Document numbers and frequencies (weights) of ``word`` in ``fieldname``, deleted documents included."""
+    """Document numbers and frequencies (weights) of ``word`` in ``fieldname``, deleted documents
+    included: from the segment stores for the word fields (``title``, ``body``), from Whoosh's
+    postings (a block at a time) for the others."""
     docs: list[np.ndarray] = []
     weights: list[np.ndarray] = []
     for leaf, base in reader.leaf_readers():
+        if fieldname in WORD_FIELDS:
+            local, counts = segment_store(leaf).word_postings(fieldname, word)
+            if len(local):
+                docs.append(local + base)
+                weights.append(counts.astype(np.float64))
+            continue
         if (fieldname, word) not in leaf:
             continue
         matcher = leaf.postings(fieldname, word)

@@ -207,6 +207,9 @@ class _Plan:
     started: float = field(default_factory=time.time)  # when the run listed the files (seconds)
     dictionary: Any = None  # search.ingest.dictionary.Dictionary of the seeds
     words_changed: list[str] = field(default_factory=list)  # added or removed since the manifest
+    stats: dict[str, list[int]] = field(default_factory=dict)  # name -> [size, mtime_ns] when listed
+    hashed_at_ns: int = 0  # when the files were listed and hashed
+    restated: bool = False  # a file was re-hashed unchanged (touched): its new stat is worth recording
 
 
 def _scan(seeds_dir: Path, follow_symlinks: bool = False) -> tuple[dict[str, Path], dict[str, str], set[str]]:
@@ -216,23 +219,66 @@ def _scan(seeds_dir: Path, follow_symlinks: bool = False) -> tuple[dict[str, Pat
     return scan.files, scan.skipped, scan.links
 
 
+#: A file modified less than this long before the run is hashed again next time, even if its size
+#: and mtime look the same (a rewrite within the clock's granularity keeps both).
+_RACY_NS = 2_000_000_000
+
+
+def _trusted_hash(entry: dict[str, Any] | None, stat: list[int]) -> str | None:
+    """The manifest's hash of a file whose size and mtime are those recorded with it (as git and
+    rsync decide): hashing every seed file of a large archive takes seconds. The recorded hash is
+    always that of bytes read and indexed (:func:`_read_stat`), so trusting it skips reading a file
+    that did not move, never records a hash of bytes not read."""
+    if not entry or entry.get("stat") != stat or not isinstance(entry.get("sha256"), str):
+        return None
+    return entry["sha256"]
+
+
+def _read_stat(plan: "_Plan", result: Any) -> list[int] | None:
+    """The size and mtime to record beside the hash of the bytes a read found: those of the file
+    descriptor that was read, and none (hashed again next time) if the file moved while it was read
+    or was modified so shortly before the run that a rewrite could keep both."""
+    if result.sha256 is None or result.changed or result.size is None or result.mtime_ns is None:
+        return None
+    return [result.size, result.mtime_ns] if result.mtime_ns < plan.hashed_at_ns - _RACY_NS else None
+
+
+def _stat_to_record(plan: "_Plan", name: str) -> list[int] | None:
+    """The size and mtime to record for a file not read in this run whose hash (computed now, or
+    trusted) matches its entry: none if it was modified shortly before the run."""
+    stat = plan.stats.get(name)
+    return stat if stat is not None and stat[1] < plan.hashed_at_ns - _RACY_NS else None
+
+
 def _plan(seeds_dir: Path, manifest: dict[str, Any] | None, follow_symlinks: bool = False) -> _Plan:
     """What this run must do: hash every seed file and compare with the manifest.
 
     The hashes decide which files to read; the manifest records the hash of the bytes actually read
     (see :func:`_extract`), so a file that changes meanwhile is never recorded under the wrong hash.
+    A file whose size and mtime are those recorded with its hash is not hashed again
+    (:func:`_trusted_hash`).
     """
     from search.ingest.files import link_target_problem
 
     started = time.time()
+    hashed_at_ns = time.time_ns()
     files, unsupported, links = _scan(seeds_dir, follow_symlinks)
     hashes, sizes = {}, {}
+    stats: dict[str, list[int]] = {}
+    known_files = (manifest or {}).get("files", {})
+    restated = False
     for name, path in list(files.items()):
         try:
-            hashes[name] = sha256_file(path)
-            sizes[name] = path.stat().st_size
+            st = path.stat()
+            stats[name] = [st.st_size, st.st_mtime_ns]
+            sizes[name] = st.st_size
+            trusted = _trusted_hash(known_files.get(name), stats[name])
+            hashes[name] = trusted or sha256_file(path)
+            if trusted is None and known_files.get(name, {}).get("sha256") == hashes[name] and stats[name][1] < hashed_at_ns - _RACY_NS:
+                restated = True  # touched, not changed: record the new stat so it is not hashed again
         except OSError as error:  # unreadable (permissions) or gone since the listing: skip it, by name
             del files[name]
+            stats.pop(name, None)
             unsupported[name] = f"cannot read file ({error.strerror or error}); skipped"
     catalog_path = seeds_dir / "catalog.toml"
     catalog_sha = None
@@ -249,6 +295,9 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None, follow_symlinks: boo
         links=links,
         sizes=sizes,
         started=started,
+        stats=stats,
+        hashed_at_ns=hashed_at_ns,
+        restated=restated,
     )
     from search.ingest.dictionary import load_dictionary
 
@@ -422,9 +471,13 @@ def _rebuild_locked(
     _dictionary_problems(plan, report)
     if manifest is not None and not plan.extract and not plan.removed and not plan.words_changed:
         assert gen_dir is not None and pointer is not None
-        if manifest.get("catalog_sha") != plan.catalog_sha:
-            # The catalog changed without touching any indexed file's entry: record it, no commit.
+        if manifest.get("catalog_sha") != plan.catalog_sha or plan.restated:
+            # The catalog changed without touching any indexed file's entry, or files were touched
+            # without changing: record it (and the files' new stats), no commit.
             manifest["catalog_sha"] = plan.catalog_sha
+            for name, entry in manifest["files"].items():
+                if name in plan.stats and entry.get("sha256") == plan.hashes.get(name):
+                    entry["stat"] = _stat_to_record(plan, name)
             write_json_atomic(gen_dir / MANIFEST_NAME, manifest)
             _catalog_problems(plan, report)
         _report_unchanged(report, manifest, plan)
@@ -542,6 +595,7 @@ def _extract(
         entry = {
             "sha256": result.sha256 or plan.hashes[name],
             "size": result.size if result.size is not None else plan.sizes.get(name),
+            "stat": _read_stat(plan, result),
             "catalog": _digest(_catalog_entry(plan, name)),
             "ids": [article.id for article in kept],
             "shadowed": shadowed,
@@ -662,6 +716,13 @@ def _dictionary_entry(plan: _Plan) -> dict[str, Any]:
     return {"sha256": plan.dictionary.sha256, "words": [list(pair) for pair in plan.dictionary.words]}
 
 
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
     if plan.catalog_problems:
         report.problems["catalog.toml"] = list(plan.catalog_problems)
@@ -701,30 +762,57 @@ def _full_build(
     name = f"{GEN_PREFIX}{max(numbers.values(), default=0) + 1:06d}"
     gen_dir = index / name
     files: dict[str, Any] = {}
+    total_bytes = sum(plan.sizes.get(n, 0) for n in names)
     try:
         gen_dir.mkdir()
         ix = whoosh_index.create_in(str(gen_dir), build_schema())
-        # Progress counts the files, then one last step for writing the index (the longer half).
+        # Articles stream from the readers to the writers a chunk at a time (the parent never holds
+        # the archive). Progress counts the files, then one last step for the writing still running
+        # after the last file is read; the label says how many articles were read and written.
         steps = len(names) + 1
-        articles: list[Any] = []
-        extracted = _extract(plan, names, {}, report, workers, on_reading=options.on_reading(steps), file_timeout=options.file_timeout)
-        for done, (file_name, kept, entry) in enumerate(extracted, start=1):
-            articles += kept
-            files[file_name] = entry
+        state = {"files": 0, "read": 0, "written": 0, "bytes": 0}
+
+        def counts() -> str:
+            return f"{state['read']:,} articles read, {state['written']:,} written"
+
+        def show(label: str) -> None:
             if options.progress is not None:
-                options.progress(done, steps, file_name)
-        if options.progress is not None:
-            options.progress(len(names), steps, f"writing {len(articles)} articles")
-        if options.status is not None:
-            options.status.update(force=True, phase=f"writing {len(articles)} articles", current={})
-        for problem in write_articles(ix, articles, workers):
+                options.progress(state["files"], steps, f"{label} · {counts()}")
+
+        def on_reading(done: int, current: dict[str, int | None]) -> None:
+            if options.status is not None:
+                options.status.reading(done, steps, current)
+            if current:
+                show(", ".join(f"{n} (line {line:,})" if line else n for n, line in current.items()))
+
+        def on_written(count: int) -> None:
+            state["written"] = count
+            show("writing" if state["files"] == len(names) else names[state["files"] - 1] if state["files"] else "reading")
+
+        def articles() -> Iterator[Any]:
+            extracted = _extract(plan, names, {}, report, workers, on_reading=on_reading, file_timeout=options.file_timeout)
+            for file_name, kept, entry in extracted:
+                files[file_name] = entry
+                state["files"] += 1
+                state["read"] += len(kept)
+                state["bytes"] += plan.sizes.get(file_name, 0)
+                show(file_name)
+                yield from kept
+            if options.status is not None:
+                options.status.update(force=True, phase=f"writing: {counts()}", current={})
+
+        def expected() -> int:  # articles to expect (it sets the chunk size only)
+            if not state["bytes"]:
+                return max(1, total_bytes // 3000)  # about 3 KB of UTF-8 Chinese an article
+            return max(state["read"], round(state["read"] * total_bytes / state["bytes"]))
+
+        for problem in write_articles(ix, articles(), workers, expected, on_written):
             source, _, text = problem.partition(": ")
             files[source]["problems"].append(text)
             report.problems[source] = files[source]["problems"]
-        report.articles_added = len(articles)
-        del articles
+        report.articles_added = state["read"]
         if options.progress is not None:
-            options.progress(steps, steps, "done")
+            options.progress(steps, steps, f"done · {state['read']:,} articles")
         manifest = _new_manifest(plan, version, files)
         manifest["generation"] = ix.latest_generation()
         ix.close()
@@ -764,11 +852,14 @@ def _incremental_build(
     known: dict[str, Any] = manifest["files"]
     names = [name for name in plan.files if name in plan.extract]  # sorted, like plan.files
     files = {name: entry for name, entry in known.items() if name in plan.files and name not in plan.extract}
+    for name, entry in files.items():  # unchanged files: their size and mtime as hashed now
+        entry["stat"] = _stat_to_record(plan, name)
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
     # Room for the new segment, and for Whoosh merging small segments into one at the commit.
     check_space(gen_dir, 2 * _expected_bytes(plan, names, gen_dir), f"updating {len(names)} seed files")
 
     from search.engines.embedded.schema import add_articles
+    from search.engines.embedded.writer import merge_small_segments
 
     before = entries(gen_dir)
     try:
@@ -805,7 +896,7 @@ def _incremental_build(
         # Journal first, so a kill between the commit and the manifest write can be told apart
         # from a kill before the commit (see load_manifest).
         write_json_atomic(gen_dir / PENDING_NAME, new_manifest)
-        writer.commit()
+        writer.commit(mergetype=merge_small_segments)
     except BaseException as error:
         try:
             writer.cancel()

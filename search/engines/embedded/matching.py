@@ -31,9 +31,11 @@ The :data:`RESCORE_WINDOW` best documents get the pair and proximity bonuses
 (:meth:`Matcher.rescore`). Ties are broken by date, newest first. Everything is computed with numpy
 over the rows of the searcher's :class:`~search.engines.embedded.doctable.DocTable`.
 
-Fragment scans cost time in proportion to the archive's text, so clauses are evaluated in order of
-estimated rarity: the rarest clause is scanned over the whole text, later clauses and exclusions
-only inside the documents still in the running — a four-word query costs one full scan, not four.
+Terms are found through the fragment postings of each segment (candidates confirmed on their
+text where the postings do not decide,
+:meth:`~search.engines.embedded.doctable.TextBuffer.occurrence_counts`), never by scanning all text.
+Clauses are evaluated in order of estimated rarity: the rarest clause over the whole archive, later
+clauses and exclusions only inside the documents still in the running.
 """
 
 from __future__ import annotations
@@ -66,10 +68,13 @@ BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's BM25F defaults
 RESCORE_WINDOW = 100
 #: Whole-archive term matches kept per searcher (~9 bytes a document each: 64 take 29 MB at 50,000).
 SHARED_MATCHES = 64
+#: ... and at most this many bytes of them (a match is ~9 bytes a document: at a million articles
+#: the budget keeps 28, not 64 × 9 MB per server process).
+SHARED_MATCH_BYTES = 256 * 1024 * 1024
 _MAX_SPANS = 1000  # occurrences of a clause considered for proximity (a huge page has thousands)
 _MAX_PAIRS = 16  # word pairs of one run looked for side by side (a pasted paragraph has hundreds)
-#: Above this share of the archive, counting inside candidate documents one by one costs more than
-#: scanning the whole text once.
+#: Above this share of the archive in the running, a term is matched over the whole archive (and the
+#: match kept for later queries on the searcher) rather than inside the candidates only.
 _RESTRICTED_SCAN_SHARE = 0.3
 #: Exact-name fields a bare word also matches (``byline``: reporters, correspondents, photographers).
 NAME_FIELDS = ("byline", "person", "place", "org")
@@ -379,20 +384,19 @@ class Matcher:
         return named
 
     def _words(self, fieldname: str, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Rows holding every word in the field, and the summed BM25 of the words there."""
+        """Rows holding every word in the field, and the summed BM25 of the words there (computed
+        on the rows holding each word only: a frequent word's postings, not the whole archive)."""
         present = np.ones(self.size, dtype=bool) if words else np.zeros(self.size, dtype=bool)
         score = np.zeros(self.size, dtype=np.float64)
         for word in words:
-            docnums, weights = term_postings(self.reader, fieldname, word)
+            docnums, weights = self.table.postings(fieldname, word)
             rows = self.table.row_of[docnums] if len(docnums) else docnums
             live = rows >= 0
             rows, weights = rows[live], weights[live]
             has = np.zeros(self.size, dtype=bool)
             has[rows] = True
             present &= has
-            tf = np.zeros(self.size, dtype=np.float64)
-            tf[rows] = weights
-            score += _bm25(tf, self.norms[fieldname], _idf(self.count, len(rows)))
+            score[rows] += _bm25(weights, self.norms[fieldname][rows], _idf(self.count, len(rows)))
         return present, score
 
     def _occurrences(self, term: Term, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -412,14 +416,13 @@ class Matcher:
             def confirm(text: bytes) -> int:
                 return len(pattern.findall(text.decode("utf-8", "replace")))
 
-        docnums = self.table.docnums[candidates].tolist() if candidates is not None else None
-        found = self.table.text.occurrences(needle, docnums, term.scope == "title", confirm)
-        if found:
-            rows = self.table.row_of[np.fromiter(found.keys(), dtype=np.int64, count=len(found))]
-            hits = np.array(list(found.values()), dtype=np.float64).reshape(-1, 2)
+        docnums = self.table.docnums[candidates] if candidates is not None else None
+        found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, term.scope == "title", confirm)
+        if len(found):
+            rows = self.table.row_of[found]
             live = rows >= 0
-            head[rows[live]] = hits[live, 0]
-            body[rows[live]] = hits[live, 1]
+            head[rows[live]] = head_hits[live]
+            body[rows[live]] = body_hits[live]
         return head, body
 
 
@@ -447,7 +450,8 @@ class ClauseCounts:
 
 
 class _MatchCache:
-    """The last :data:`SHARED_MATCHES` whole-archive term matches of one searcher (LRU, thread-safe)."""
+    """The last :data:`SHARED_MATCHES` whole-archive term matches of one searcher, within
+    :data:`SHARED_MATCH_BYTES` (LRU, thread-safe)."""
 
     def __init__(self) -> None:
         self._items: OrderedDict[Term, TermMatch] = OrderedDict()
@@ -464,7 +468,8 @@ class _MatchCache:
         with self._lock:
             self._items[term] = match
             self._items.move_to_end(term)
-            while len(self._items) > SHARED_MATCHES:
+            limit = max(4, min(SHARED_MATCHES, SHARED_MATCH_BYTES // max(1, match.docs.nbytes + match.score.nbytes)))
+            while len(self._items) > limit:
                 self._items.popitem(last=False)
 
 
@@ -517,6 +522,9 @@ def rank(
     """
     if len(rows) == 0:
         return Ranking(rows, np.zeros(0))
+    keep = max(need, RESCORE_WINDOW if sort == "relevance" else 0)
+    if len(rows) > 4 * keep + 1024:
+        rows = _likely_top(table, rows, scores, sort, keep)  # only these can be in the first `keep`
     dates = table.date_lo[rows].astype(np.int64)
     docnums = table.docnums[rows]
     if sort == "relevance":
@@ -535,3 +543,16 @@ def rank(
         row_scores = np.zeros(len(rows))
     top = order[:need]
     return Ranking(rows[top], row_scores[top])
+
+
+def _likely_top(table: DocTable, rows: np.ndarray, scores: np.ndarray | None, sort: str, keep: int) -> np.ndarray:
+    """The rows that can rank among the first ``keep`` (everything tied with the ``keep``-th
+    included), found in linear time so that a match of half the archive is not sorted whole."""
+    if sort == "relevance":
+        assert scores is not None
+        key = -np.round(scores[rows], 6)
+    else:
+        dates = table.date_lo[rows].astype(np.float64)
+        key = np.where(dates == 0, np.inf, -dates if sort == "newest" else dates)
+    threshold = np.partition(key, keep - 1)[keep - 1]
+    return rows[key <= threshold]

@@ -5,22 +5,19 @@ Fields, and why each is stored the way it is:
 - ``title``: words (jieba precise mode) with positions, for phrases and BM25F. It indexes kicker +
   title + subtitle (the whole headline) but stores the title alone.
 - ``body``: words with frequencies only, for BM25F. Body phrases are answered exactly from the
-  ``fulltext`` column (the query scans it for every Chinese or multi-word unit anyway), so body
+  normalised text (fragments are confirmed on it anyway), so body
   positions would only be written, never read: measured on 2,500 real articles, dropping them cut
   the segment-writing time by a quarter and the index size by 30%.
 - The lead is stored, not indexed: a separate lead field changed no ranking on the judged set
   (``python -m search.evaluation --grid``) and cost ~15% more terms and postings.
-- ``fulltext``: a column with the normalised headline and body (UTF-8). Fragment recall scans it
-  instead of indexing character n-grams: measured on 1,000 real articles, a frequency-only bigram
-  field added ~160k terms and ~4× the commit time of all word fields together (Whoosh pays ~100 µs
-  per term and ~10 µs per posting in Python), while a substring scan of 5,000 articles' text costs a
-  few milliseconds per query and is exact (no bigram false positives to confirm).
 - ``place`` / ``reporter`` / ``byline`` / ``person`` / ``org``: exact names for ``place:``/``reporter:``.
 - The source of a reprint (``credit``, 据新华社 -> 新华社) is indexed as a last line of the body
   (:func:`indexed_body`), so a plain search for the source finds its reprints; the stored body is
   the article's own text.
-- ``facets``: a column with each document's facet values, read in one pass per searcher for
-  filtering and facet counting (no stored-field unpickling per hit).
+- What our queries read in bulk is not in Whoosh: each document's normalised ``headline SEP body``
+  text (:func:`article_extras`) and facet values (:func:`facet_row`) go to the segment's own store
+  file with the fragment (n-gram) and word postings built from them
+  (:mod:`search.engines.embedded.segstore`), memory-mapped by readers.
 - Every Article field is stored under its own name so :func:`document_to_article` is a plain copy.
 
 ``add_articles`` is the fast path: each text is segmented once with rjieba and Whoosh receives
@@ -33,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from whoosh import columns, fields
+from whoosh import fields
 from whoosh.system import pack_uint
 from search.analysis import normalize, word_counts, word_positions
 from search.engines.embedded.tokenizer import word_analyzer
@@ -45,11 +42,11 @@ _STORED_ONLY = (
     "people", "orgs", "keywords", "date", "year", "month", "section", "paper", "page", "credit", "chars",
 )  # fmt: skip
 
-# Order of the values in the ``facets`` column (see :func:`facet_row`).
+# Order of the facet values of a document in its segment store (see :func:`facet_row`).
 FACET_COLUMN = ("source", "kind", "section", "year", "month", "date", "place", "reporter", "person", "org", "paper", "page", "credit")
 
 
-# Separates headline and body in the ``fulltext`` column (never inside a query needle).
+# Separates headline and body in a document's normalised text (never inside a query needle).
 FULLTEXT_SEPARATOR = b"\n\x00\n"
 
 
@@ -100,8 +97,6 @@ def build_schema() -> fields.Schema:
         byline=names,
         person=names,
         org=names,
-        facets=fields.COLUMN(columns.PickleColumn(columns.VarBytesColumn())),
-        fulltext=fields.COLUMN(columns.VarBytesColumn()),
     )
     for name in _STORED_ONLY:
         schema.add(name, fields.STORED())
@@ -114,7 +109,7 @@ def headline_text(article: Article) -> str:
 
 
 def facet_row(article: Article) -> tuple[Any, ...]:
-    """The ``facets`` column value: facet values in :data:`FACET_COLUMN` order."""
+    """A document's facet values in :data:`FACET_COLUMN` order (kept in its segment store)."""
     return (
         article.source,
         article.kind,
@@ -136,8 +131,22 @@ def _names(values: Iterable[str]) -> list[str]:
     return [normalize(v) for v in dict.fromkeys(values) if v]
 
 
+def fulltext_of(head_norm: str, body_norm: str) -> bytes:
+    """A document's normalised text as its segment store keeps it: ``headline SEP body`` in UTF-8."""
+    return head_norm.encode("utf-8") + FULLTEXT_SEPARATOR + body_norm.encode("utf-8")
+
+
+def article_extras(article: Article) -> tuple[bytes, tuple[Any, ...]]:
+    """What the segment store keeps of an article: its normalised text and its facet row."""
+    return fulltext_of(normalize(headline_text(article)), normalize(indexed_body(article))), facet_row(article)
+
+
 def article_to_document(article: Article) -> dict[str, Any]:
-    """Keyword arguments for ``writer.add_document``: pre-analysed texts plus stored values."""
+    """Keyword arguments for ``writer.add_document``: pre-analysed texts plus stored values.
+
+    ``_extras`` carries :func:`article_extras` for :class:`~search.engines.embedded.writer.ArticleWriter`
+    (other writers must drop it).
+    """
     headline = headline_text(article)
     head_norm = normalize(headline)
     body_norm = normalize(indexed_body(article))
@@ -149,13 +158,12 @@ def article_to_document(article: Article) -> dict[str, Any]:
         "_stored_title": article.title,
         "body": PostingsGiven(word_counts(body_norm)),
         "_stored_body": article.body,
-        "fulltext": head_norm.encode("utf-8") + FULLTEXT_SEPARATOR + body_norm.encode("utf-8"),
+        "_extras": (fulltext_of(head_norm, body_norm), facet_row(article)),
         "place": _names(article.places),
         "reporter": _names(article.reporters),
         "byline": _names([*article.reporters, *article.correspondents, *article.photographers]),
         "person": _names(article.people),
         "org": _names(article.orgs),
-        "facets": facet_row(article),
     }
     for name in _STORED_ONLY:
         value = getattr(article, name)
@@ -172,8 +180,12 @@ def add_articles(writer: Any, articles: Iterable[Article]) -> int:
     """Add articles to an open Whoosh writer (the indexer's bulk path); returns how many were added."""
     count = 0
     add = writer.add_document
+    extras = getattr(writer, "takes_extras", False)  # an ArticleWriter keeps them in its segment store
     for article in articles:
-        add(**article_to_document(article))
+        doc = article_to_document(article)
+        if not extras:
+            del doc["_extras"]
+        add(**doc)
         count += 1
     return count
 

@@ -202,10 +202,12 @@ def _completions(searcher: Any, fragment: str, limit: int, titles: bool) -> list
             add(name if isinstance(name, str) else name.decode("utf-8"), kind)
     if titles:
         # Titles starting with the fragment: a headline line (kicker, title, subtitle) starting with
-        # it in the normalised text buffer, confirmed on the stored title.
+        # it in the normalised text buffer, confirmed on the stored title. Candidates: the documents
+        # whose headline holds the fragment (from the fragment postings), not every document.
         table = doc_table(searcher)
         needle = fragment.encode("utf-8")
-        for docnum in table.docnums.tolist():
+        holding = table.text.occurrence_counts(needle, None, True, None)[0]
+        for docnum in holding[table.row_of[holding] >= 0].tolist():
             if len(out) >= limit:
                 break
             if table.text.headline_line_starts_with(docnum, needle):

@@ -16,6 +16,13 @@ document and segment handling as it is and changes only that:
 The files written are the same Whoosh 2.7 segment files (``test_writer.py`` compares the two writers'
 indexes posting by posting). Memory: about 30 bytes a posting, held until the segment is written;
 :mod:`search.engines.embedded.bulk` caps the articles per segment to bound it.
+
+Beside the Whoosh files, the writer writes the segment's store (:mod:`search.engines.embedded.segstore`):
+the normalised text and facet values of every document it holds — those added, and those a merge
+copies from older segments (:meth:`ArticleWriter.add_reader`) — with the fragment postings built
+from that text and the word postings of ``title`` and ``body``. It is written once the segment's
+Whoosh files are complete and before the commit lists the segment, so a reader never sees one
+without the other.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from typing import Any
 
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
+
+from search.engines.embedded import segstore
 
 _EMPTY = b""
 _PACKED = [pack_uint(n) for n in range(256)]  # Frequency values of small counts, shared
@@ -120,10 +129,39 @@ class ArticleWriter(SegmentWriter):
     not spilled to disk).
     """
 
+    takes_extras = True  # add_document takes ``_extras`` (see search.engines.embedded.schema)
+
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.pool.cleanup()  # Whoosh's own pool has written nothing yet
         self.pool = TermPool()
+        self._fulltexts: list[bytes] = []  # per document of the new segment, in order
+        self._facet_rows: list[tuple[Any, ...]] = []
+        self._words: dict[str, segstore.WordPostings] = {}
+
+    @staticmethod
+    def _extras(fields: dict[str, Any]) -> tuple[bytes, tuple[Any, ...]]:
+        """A new document's store values: ``_extras`` (popped), or derived from its fields."""
+        extras = fields.pop("_extras", None)
+        if extras is None:
+            from search.engines.embedded.schema import article_extras, document_to_article
+
+            given = {name: value for name, value in fields.items() if not name.startswith("_") and isinstance(value, (str, int, list, tuple))}
+            for name in ("title", "body"):
+                if isinstance(fields.get(f"_stored_{name}"), str):
+                    given[name] = fields[f"_stored_{name}"]
+            extras = article_extras(document_to_article(given))
+        return extras
+
+    def add_reader(self, reader: Any) -> None:
+        """Copy a segment's live documents into this one (a merge), with their store values."""
+        from search.engines.embedded.doctable import segment_store
+
+        store = segment_store(reader)
+        for local in reader.all_doc_ids():
+            self._fulltexts.append(store.fulltext(local))
+            self._facet_rows.append(store.facet_row(local))
+        super().add_reader(reader)
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's ``add_document``, with pre-analysed fields going straight into the pool.
@@ -134,13 +172,16 @@ class ArticleWriter(SegmentWriter):
         from search.engines.embedded.schema import PostingsGiven
 
         schema = self.schema
+        self._check_state()
+        fulltext, facets = self._extras(fields)
         names = sorted(name for name in fields if not name.startswith("_"))
         if any(name.startswith("_") and not name.startswith("_stored_") for name in fields) or any(
             name in schema and (schema[name].vector or schema[name].separate_spelling()) for name in names
         ):
             super().add_document(**fields)
+            self._fulltexts.append(fulltext)
+            self._facet_rows.append(facets)
             return
-        self._check_state()
         self._check_fields(schema, names)
         docnum = self.docnum
         perdoc = self.perdocwriter
@@ -166,18 +207,10 @@ class ArticleWriter(SegmentWriter):
             if field.column_type and stored is not None:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(stored))
         perdoc.finish_doc()
+        self._fulltexts.append(fulltext)
+        self._facet_rows.append(facets)
         self._added = True
         self.docnum += 1
-
-    def _assemble_segment(self) -> None:
-        """Whoosh's compound assembly, moving the segment's files in rather than copying them, so a
-        segment being finished never takes its size twice on disk (:mod:`.compound`)."""
-        if self.compound:
-            from search.engines.embedded.compound import assemble_by_moving
-
-            segment = self.get_segment()
-            assemble_by_moving(segment, self.storage)
-            segment.compound = True
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -190,7 +223,8 @@ class ArticleWriter(SegmentWriter):
                 reader.close()
 
     def _write_postings(self, reader: Any) -> None:
-        """Write every term's postings through the codec's FieldWriter interface."""
+        """Write every term's postings through the codec's FieldWriter interface (and keep the word
+        fields' postings for the segment store)."""
         writer = self.fieldwriter
         for fieldname in sorted(self.pool.fieldnames):
             if fieldname not in self.schema:
@@ -198,12 +232,40 @@ class ArticleWriter(SegmentWriter):
             writer.start_field(fieldname, self.schema[fieldname])
             lengths = _field_lengths(reader, fieldname, self.docnum)
             add = writer.add
+            kept = segstore.WordPostings([], [], [], []) if fieldname in segstore.WORD_FIELDS else None
             for tbytes, postings in self.pool.field_terms(fieldname):
                 writer.start_term(tbytes)
                 for docnum, weight, vbytes in postings:
                     add(docnum, weight, vbytes, lengths[docnum])
                 writer.finish_term()
+                if kept is not None:
+                    kept.terms.append(tbytes.decode("utf-8"))
+                    kept.sizes.append(len(postings))
+                    kept.docs.extend([posting[0] for posting in postings])
+                    kept.counts.extend([int(posting[1]) for posting in postings])
             writer.finish_field()
+            if kept is not None:
+                self._words[fieldname] = kept
+
+    def _assemble_segment(self) -> None:
+        """Whoosh's compound file, moving the segment's files in rather than copying them, so a
+        segment being finished never takes its size twice on disk (:mod:`.compound`); then the
+        segment's store beside it (not inside it: written after the compound file is assembled, so
+        the assembly, which takes every file named after the segment, never sees it)."""
+        if self.compound:
+            from search.engines.embedded.compound import assemble_by_moving
+
+            segment = self.get_segment()
+            assemble_by_moving(segment, self.storage)
+            segment.compound = True
+        folder = getattr(self.storage, "folder", None)
+        if folder is None or not self._fulltexts:
+            return  # a storage without a directory: readers build the store in memory
+        if len(self._fulltexts) != self.docnum:
+            raise RuntimeError(f"segment store out of step: {len(self._fulltexts)} texts for {self.docnum} documents")
+        arrays, extra = segstore.store_arrays(self._fulltexts, self._facet_rows, self._words)
+        segstore.write_store(segstore.store_path(folder, self.get_segment().segment_id()), self.docnum, arrays, extra)
+        self._fulltexts, self._facet_rows, self._words = [], [], {}
 
 
 def _field_lengths(reader: Any, fieldname: str, doccount: int) -> list[int]:
@@ -212,3 +274,43 @@ def _field_lengths(reader: Any, fieldname: str, doccount: int) -> list[int]:
         return [0] * doccount
     length = reader.doc_field_length
     return [length(docnum, fieldname, 0) or 0 for docnum in range(doccount)]
+
+
+#: Incremental commits merge small segments once there are this many of them.
+MERGE_FACTOR = 10
+#: Segments with this many live documents or more are never merged by an incremental commit (a full
+#: build writes segments of about this size; merging them would copy a large part of the archive).
+MERGE_LIMIT = 20_000
+
+
+def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
+    """Whoosh ``mergetype`` for incremental commits: merge the smallest segments into the new one
+    when there are :data:`MERGE_FACTOR` segments below :data:`MERGE_LIMIT` documents, as many as
+    fit together under the limit.
+
+    Whoosh's default policy (``MERGE_SMALL``) merges by a Fibonacci rule over the sorted segment
+    sizes; over the fifty equal segments of a million-article build it picks half the archive, so
+    adding one page would rewrite 500,000 articles. This policy bounds what a commit copies.
+    """
+    from whoosh.reading import SegmentReader
+
+    def live(segment: Any) -> int:
+        return segment.doc_count_all() - segment.deleted_count()
+
+    small = sorted((s for s in segments if live(s) < MERGE_LIMIT), key=live)
+    if len(small) < MERGE_FACTOR:
+        return segments
+    chosen, total = [], 0
+    for segment in small:
+        if total + live(segment) > MERGE_LIMIT:
+            break
+        chosen.append(segment)
+        total += live(segment)
+    if len(chosen) < 2:
+        return segments
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    kept = {id(segment) for segment in chosen}
+    return [segment for segment in segments if id(segment) not in kept]

@@ -1,0 +1,115 @@
+"""Compact frequency-only posting lists, read straight from a memory-mapped file with numpy.
+
+One *postings field* of a segment maps integer keys (n-gram keys, or 64-bit hashes of words) to the
+segment's documents holding them, with a count each. On disk (all little-endian arrays):
+
+* ``keys`` (uint64, sorted), ``first`` (uint32), ``n`` (uint32), ``kind`` (uint8) per term;
+* the documents, *delta-coded* (the first one absolute, then gaps), and the counts, in blobs of
+  fixed-width integers: a term's gaps are 1, 2 or 4 bytes wide, whatever its largest gap needs,
+  and so are its counts. ``kind = 3 * gap width code + count width code`` (nine kinds, a gap blob
+  and a count blob each); the term's values are the ``n`` items from item ``first`` of its kind's
+  blobs.
+
+Frequent terms (the long lists) have small gaps and small counts, so they take about two bytes a
+posting. Reading a term is a binary search (``np.searchsorted``) and a ``cumsum``: no Python work
+per posting, and nothing but the pages read is loaded (the file is memory-mapped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_WIDTHS = (np.uint8, np.uint16, np.uint32)
+_LIMITS = (1 << 8, 1 << 16)
+KINDS = 9
+
+
+def _width_code(largest: np.ndarray) -> np.ndarray:
+    return (largest >= _LIMITS[0]).astype(np.uint8) + (largest >= _LIMITS[1]).astype(np.uint8)
+
+
+def encode(keys: np.ndarray, docs: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
+    """The arrays of a postings field from postings sorted by key then document.
+
+    ``keys``, ``docs`` (segment-local document numbers) and ``counts`` have one item per posting.
+    Returns ``{"keys", "first", "n", "kind"}`` and, per kind ``k``, ``"gaps{k}"`` and ``"counts{k}"``.
+    """
+    keys = np.asarray(keys, dtype=np.uint64)
+    docs = np.asarray(docs, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    arrays: dict[str, np.ndarray] = {}
+    for value in range(KINDS):
+        arrays[f"gaps{value}"] = np.zeros(0, _WIDTHS[value // 3])
+        arrays[f"counts{value}"] = np.zeros(0, _WIDTHS[value % 3])
+    if not len(keys):
+        arrays.update(keys=np.zeros(0, np.uint64), first=np.zeros(0, np.uint32), n=np.zeros(0, np.uint32),
+                      kind=np.zeros(0, np.uint8))  # fmt: skip
+        return arrays
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(keys)) + 1))
+    n = np.diff(np.append(starts, len(keys)))
+    gaps = np.diff(docs, prepend=0)
+    gaps[starts] = docs[starts]  # each term's first document is absolute
+    kind = 3 * _width_code(np.maximum.reduceat(gaps, starts)) + _width_code(np.maximum.reduceat(counts, starts))
+    per_posting = np.repeat(kind, n)
+    first = np.zeros(len(starts), dtype=np.uint32)
+    for value in np.unique(kind).tolist():
+        terms = kind == value
+        selected = per_posting == value
+        # A kind's terms lie one after another (in key order) in its two blobs.
+        first[terms] = np.concatenate(([0], np.cumsum(n[terms])[:-1])).astype(np.int64)
+        arrays[f"gaps{value}"] = gaps[selected].astype(_WIDTHS[value // 3])
+        arrays[f"counts{value}"] = counts[selected].astype(_WIDTHS[value % 3])
+    arrays.update(keys=keys[starts], first=first, n=n.astype(np.uint32), kind=kind.astype(np.uint8))
+    return arrays
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class PostingsField:
+    """A postings field read from a segment file (arrays are views of the memory map)."""
+
+    keys: np.ndarray
+    first: np.ndarray
+    n: np.ndarray
+    kind: np.ndarray
+    gaps: tuple[np.ndarray, ...]  # per kind
+    counts: tuple[np.ndarray, ...]
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> "PostingsField":
+        """The field stored under ``prefix`` in a segment file's arrays."""
+        return cls(
+            arrays[f"{prefix}.keys"],
+            arrays[f"{prefix}.first"],
+            arrays[f"{prefix}.n"],
+            arrays[f"{prefix}.kind"],
+            tuple(arrays[f"{prefix}.gaps{kind}"] for kind in range(KINDS)),
+            tuple(arrays[f"{prefix}.counts{kind}"] for kind in range(KINDS)),
+        )
+
+    def term(self, key: int) -> int:
+        """The term number of ``key``, or -1."""
+        i = int(np.searchsorted(self.keys, np.uint64(key)))
+        return i if i < len(self.keys) and int(self.keys[i]) == key else -1
+
+    def frequency(self, key: int) -> int:
+        """How many documents of the segment hold ``key``."""
+        i = self.term(key)
+        return int(self.n[i]) if i >= 0 else 0
+
+    def get(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        """Segment-local document numbers (ascending) and counts of ``key`` (empty if absent)."""
+        i = self.term(key)
+        if i < 0:
+            return _EMPTY, _EMPTY
+        return self.read(i)
+
+    def read(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Documents and counts of term number ``i``."""
+        kind, start = int(self.kind[i]), int(self.first[i])
+        end = start + int(self.n[i])
+        return np.cumsum(self.gaps[kind][start:end], dtype=np.int64), self.counts[kind][start:end].astype(np.int64)

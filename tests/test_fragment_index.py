@@ -1,0 +1,202 @@
+"""The fragment index finds exactly what a full scan of the text finds.
+
+Random fragments of 1-8 characters, taken from the indexed articles' normalised headlines and bodies
+(plus strings found nowhere and strings with punctuation), are looked up through the segments'
+n-gram postings (:meth:`TextBuffer.occurrence_counts`) and compared, document by document and count
+by count, with a plain scan of every article the index holds (``bytes.count`` on the normalised
+text of the exported articles, which come from Whoosh's stored fields, not from our store). Checked
+after a full build on two processes, after an incremental run that adds, changes and deletes
+files, after small runs that make the commit merge segments, and around a SIGKILL in the middle of
+a commit (segment and store files written, the TOC not yet).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+from search.analysis import normalize
+from search.api import Archive
+from search.engines.embedded.doctable import doc_table
+from search.engines.embedded.indexer import current_generation_dir, rebuild
+from search.engines.embedded.schema import headline_text
+from tests.attack_helpers import env
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "tests" / "data" / "thucnews-1000.jsonl"
+
+
+def corpus_records(start: int, stop: int) -> list[dict]:
+    lines = CORPUS.read_text(encoding="utf-8").splitlines()[start:stop]
+    return [json.loads(line) for line in lines]
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+
+
+def indexed_texts(index_dir: Path) -> list[tuple[str, bytes, bytes]]:
+    """``(id, normalised headline, normalised body)`` of every article the index holds, UTF-8."""
+    with Archive.open(index_dir) as archive:
+        return [
+            (a.id, normalize(headline_text(a)).encode("utf-8"), normalize(a.body).encode("utf-8")) for a in archive.export()
+        ]
+
+
+def scan(texts: list[tuple[str, bytes, bytes]], needle: str, title_only: bool) -> dict[str, tuple[int, int]]:
+    """``{id: (headline count, body count)}`` by scanning every text."""
+    raw = needle.encode("utf-8")
+    found = {}
+    for article_id, head_text, body_text in texts:
+        head = head_text.count(raw)
+        body = 0 if title_only else body_text.count(raw)
+        if head or body:
+            found[article_id] = (head, body)
+    return found
+
+
+class Lookup:
+    """The fragment index of an index directory's current generation."""
+
+    def __init__(self, index_dir: Path) -> None:
+        gen_dir = current_generation_dir(index_dir)
+        assert gen_dir is not None
+        self.searcher = whoosh_index.open_dir(str(gen_dir)).searcher()
+        self.table = doc_table(self.searcher)
+
+    def counts(self, needle: str, title_only: bool, docnums: np.ndarray | None = None) -> dict[str, tuple[int, int]]:
+        docs, head, body = self.table.text.occurrence_counts(needle.encode("utf-8"), docnums, title_only, None)
+        live = self.table.row_of[docs] >= 0
+        return {
+            self.searcher.stored_fields(int(d))["id"]: (int(h), int(b)) for d, h, b in zip(docs[live], head[live], body[live])
+        }
+
+    def close(self) -> None:
+        self.searcher.close()
+
+
+def fragments(texts: list[tuple[str, bytes, bytes]], count: int, seed: int) -> list[str]:
+    """Random 1-8 character pieces of the indexed texts, and a few strings found nowhere."""
+    rng = random.Random(seed)
+    pieces = [t.decode("utf-8") for _id, head, body in texts for t in (head, body) if t.strip()]
+    out = []
+    while len(out) < count:
+        text = rng.choice(pieces)
+        size = rng.randint(1, 8)
+        start = rng.randrange(max(1, len(text) - size + 1))
+        piece = text[start : start + size]
+        if piece.strip():
+            out.append(piece)
+    return out + ["龘靐齉", "哈哈哈", "的的", "，", "2024年", "xyz不存在"]
+
+
+def assert_exact(index_dir: Path, count: int = 120, seed: int = 0) -> int:
+    """Every sampled fragment: the index's answer equals the scan's (whole archive, headlines only,
+    and restricted to a random third of the documents). Returns how many fragments matched something."""
+    texts = indexed_texts(index_dir)
+    lookup = Lookup(index_dir)
+    rng = np.random.default_rng(seed)
+    try:
+        some = lookup.table.docnums[rng.random(lookup.table.size) < 0.33]
+        ids = {lookup.searcher.stored_fields(int(d))["id"] for d in some}
+        nonempty = 0
+        for needle in fragments(texts, count, seed):
+            expected = scan(texts, needle, False)
+            assert lookup.counts(needle, False) == expected, needle
+            assert lookup.counts(needle, True) == scan(texts, needle, True), needle
+            assert lookup.counts(needle, False, some) == {k: v for k, v in expected.items() if k in ids}, needle
+            nonempty += bool(expected)
+        return nonempty
+    finally:
+        lookup.close()
+
+
+@pytest.fixture()
+def archive_seeds(tmp_path: Path) -> Path:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(REPO / "seeds", seeds)
+    for number in range(3):
+        write_jsonl(seeds / f"corpus_{number}.jsonl", corpus_records(100 * number, 100 * number + 100))
+    return seeds
+
+
+def segment_count(index_dir: Path) -> int:
+    gen_dir = current_generation_dir(index_dir)
+    assert gen_dir is not None
+    ix = whoosh_index.open_dir(str(gen_dir))
+    try:
+        return len(ix._segments())
+    finally:
+        ix.close()
+
+
+def test_fragment_index_equals_a_full_scan_after_builds_changes_and_merges(archive_seeds: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    rebuild(archive_seeds, index_dir, full=True, jobs=2)
+    assert segment_count(index_dir) >= 2  # written by two processes
+    assert assert_exact(index_dir, seed=1) > 100
+
+    # An incremental run: a file deleted, a page changed, a file added.
+    (archive_seeds / "corpus_1.jsonl").unlink()
+    page = archive_seeds / "000_60733420360c6775.txt"
+    page.write_text(page.read_text(encoding="utf-8") + "\n本报讯 修订稿：二七区举办灯会，市民赏灯。\n", encoding="utf-8")
+    write_jsonl(archive_seeds / "corpus_9.jsonl", corpus_records(500, 550))
+    report = rebuild(archive_seeds, index_dir)
+    assert not report.full and report.removed == ["corpus_1.jsonl"] and report.added == ["corpus_9.jsonl"]
+    assert assert_exact(index_dir, seed=2) > 100
+
+    # Small runs, one file each: the commits merge the small segments into one.
+    before = segment_count(index_dir)
+    for number in range(11):
+        write_jsonl(archive_seeds / f"small_{number:02d}.jsonl", corpus_records(600 + 5 * number, 605 + 5 * number))
+        rebuild(archive_seeds, index_dir)
+    assert segment_count(index_dir) < before + 11  # a merge happened
+    assert assert_exact(index_dir, seed=3) > 100
+
+
+_KILL_BEFORE_TOC = """
+import os, signal, sys
+from pathlib import Path
+from whoosh import index
+from search.engines.embedded.indexer import rebuild
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)  # the segment and store files are written, the TOC is not
+
+index.TOC.write = die
+rebuild(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+
+
+@pytest.mark.slow
+def test_fragment_index_equals_a_full_scan_around_a_kill_mid_commit(archive_seeds: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    rebuild(archive_seeds, index_dir, full=True, jobs=2)
+    (archive_seeds / "corpus_0.jsonl").unlink()
+    write_jsonl(archive_seeds / "corpus_7.jsonl", corpus_records(700, 760))
+    killed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_KILL_BEFORE_TOC), str(archive_seeds), str(index_dir)],
+        cwd=REPO, env=env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    gen_dir = current_generation_dir(index_dir)
+    assert gen_dir is not None and list(gen_dir.glob("*.nsx"))  # stores of the uncommitted segment are there too
+    assert assert_exact(index_dir, count=60, seed=4) > 50  # the previous index, still exact
+
+    report = rebuild(archive_seeds, index_dir)  # completes the work
+    assert "corpus_7.jsonl" in report.added and "corpus_0.jsonl" in report.removed
+    assert assert_exact(index_dir, count=60, seed=5) > 50
+    clean = tmp_path / "clean"
+    rebuild(archive_seeds, clean, full=True)
+    with Archive.open(index_dir) as ours, Archive.open(clean) as theirs:
+        assert sorted(a.id for a in ours.export()) == sorted(a.id for a in theirs.export())
