@@ -65,6 +65,13 @@ def toc(index: Path) -> Path:
     return next(gen_dir.glob("_MAIN_*.toc"))
 
 
+def store(index: Path) -> Path:
+    """The largest segment store (``.nsx``: text, facets, n-gram and word postings) of the current generation."""
+    gen_dir = current_generation_dir(index)
+    assert gen_dir is not None
+    return max(gen_dir.glob("*.nsx"), key=lambda path: path.stat().st_size)
+
+
 def flip(path: Path, offset: int, count: int) -> None:
     with open(path, "r+b") as handle:
         handle.seek(offset)
@@ -81,6 +88,15 @@ def damage(index: Path, kind: str) -> str:
     elif kind == "flip-a-byte-in-the-toc":
         path = toc(index)
         flip(path, path.stat().st_size // 2, 1)
+    elif kind == "flip-2000-bytes-in-a-store":
+        path = store(index)
+        flip(path, path.stat().st_size // 3, 2000)
+    elif kind == "delete-a-store":
+        path = store(index)
+        path.unlink()
+    elif kind == "truncate-a-store":
+        path = store(index)
+        os.truncate(path, path.stat().st_size // 2)
     elif kind == "delete-a-segment":
         path = segment(index)
         path.unlink()
@@ -94,7 +110,10 @@ def damage(index: Path, kind: str) -> str:
 # Finding 4: damage is found, said in one line, and rebuilt from the seeds
 
 
-DAMAGE = ["flip-2000-bytes-in-a-segment", "flip-a-byte-in-the-toc", "delete-a-segment", "truncate-a-segment"]
+DAMAGE = [
+    "flip-2000-bytes-in-a-segment", "flip-a-byte-in-the-toc", "delete-a-segment", "truncate-a-segment",
+    "flip-2000-bytes-in-a-store", "delete-a-store", "truncate-a-store",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", DAMAGE)

@@ -520,6 +520,15 @@ def _file_stamp(key: str) -> tuple[int, int, int, int] | None:
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
+def _recorded(path: Path) -> bool:
+    """True if the generation's manifest lists ``path`` among its checksummed index files."""
+    from search.atomic import read_json
+
+    manifest = read_json(path.parent / "manifest.json")
+    files = manifest.get("index_files") if isinstance(manifest, dict) else None
+    return isinstance(files, dict) and path.name in files
+
+
 def _store(leaf: Any, key: str) -> SegmentStore:
     """The segment's store, memory-mapped once and shared while its file stays the same.
 
@@ -535,6 +544,10 @@ def _store(leaf: Any, key: str) -> SegmentStore:
     if cached is not None and cached[0] == stamp:
         return cached[1]
     store = None
+    if stamp is None and not live and _recorded(Path(key)):
+        # The manifest vouches for this store and it is gone: damage, never papered over (the engine
+        # turns this into IndexDamaged after a full check, and the next index run rebuilds in full).
+        raise FileNotFoundError(f"{Path(key).name}: the segment store the manifest records is missing")
     if stamp is not None:
         try:
             store = SegmentStore.open(Path(key))

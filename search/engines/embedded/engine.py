@@ -118,6 +118,23 @@ class EmbeddedEngine:
             raise IndexDamaged(self.index_dir, problems)
         self._opened = opened
 
+    def _check_stores(self, gen_dir: Path, searcher: Any) -> None:
+        """Raise :class:`IndexDamaged` if a segment the searcher reads lacks the store file (``.nsx``)
+        the manifest records for it: Whoosh opens a segment without it, and a store rebuilt in memory
+        would hide the damage (a segment written without a store, not recorded, is fine)."""
+        from search.engines.embedded.segstore import EXTENSION
+
+        recorded = self._recorded(gen_dir)
+        missing = []
+        for leaf, _base in searcher.reader().leaf_readers():
+            segment = leaf.segment() if callable(getattr(leaf, "segment", None)) else None
+            name = f"{segment.segment_id()}{EXTENSION}" if segment is not None else None
+            if name and name in recorded and not (gen_dir / name).exists():
+                missing.append(f"{name} is missing")
+        if missing:
+            self._close_searcher()
+            raise IndexDamaged(self.index_dir, missing)
+
     def _open_searcher(self) -> None:
         from whoosh import index as whoosh_index
         from whoosh.index import EmptyIndexError
@@ -137,6 +154,7 @@ class EmbeddedEngine:
                 self._guard(gen_dir)  # before opening: a damaged file is never mapped
                 ix = whoosh_index.open_dir(str(gen_dir))
                 self._searcher = ix.searcher()
+                self._check_stores(gen_dir, self._searcher)
             except (OSError, EmptyIndexError) as error:
                 # The pointer moved (or the index is being deleted) while we were opening: look again.
                 last_error = error
@@ -185,6 +203,7 @@ class EmbeddedEngine:
                     assert self._gen_dir is not None
                     self._searcher = self._searcher.refresh()  # an incremental run committed
                     self._guard(self._gen_dir)
+                    self._check_stores(self._gen_dir, self._searcher)
             except IndexDamaged:
                 self._close_searcher()
                 raise
