@@ -21,8 +21,9 @@ from search.engines.solr.client import SolrClient
 from search.engines.solr.compile import clause_query, date_query, main_query
 from search.engines.solr.documents import ARTICLE
 from search.query.language import term_chunks
+from search.query.analyze import analyze
 from search.query.plan import Clause, QueryPlan, Term
-from search.query.relax import EXACT_COUNTS
+from search.query.relax import EXACT_COUNTS, Relaxation, relax
 
 #: The fields whose terms are the names a query keeps whole (the embedded engine's byline, person, place).
 LEXICON_FIELDS = ("byline", "n_person", "place")
@@ -121,3 +122,11 @@ class SolrCounter:
     def matches(self, clauses: Sequence[Clause]) -> bool:
         """True if some article holds every one of ``clauses`` and none of the plan's exclusions."""
         return self._count(main_query(self.plan, list(clauses), bonus=False)) > 0
+
+
+def plan_query(client: SolrClient, collection: str, q: object) -> tuple[QueryPlan, Relaxation | None]:
+    """The plan a typed query runs as on this collection, relaxed when nothing holds all its words
+    (``(plan, relaxation or None)``): searches and whole-result exports read it the same way."""
+    plan = analyze(q if isinstance(q, str) else "", SolrLexicon(client, collection))
+    relaxation = None if plan.match_none else relax(plan, SolrCounter(client, collection, plan))
+    return (relaxation.plan if relaxation is not None else plan), relaxation

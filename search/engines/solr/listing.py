@@ -15,10 +15,10 @@ from typing import Any
 from search.analysis import CJK_RUN
 from search.engines.solr.client import SolrClient
 from search.engines.solr.compile import compile_search, phrase
+from search.engines.solr.counts import plan_query
 from search.engines.solr.documents import ARTICLE, document_to_article
 from search.model import Article
 from search.query.filters import SORTS, QueryError, check_filters
-from search.query.language import parse
 
 #: What a page file's listing says about each of its articles (as the embedded engine's listing).
 _PAGE_ROW_FIELDS = ("id", "position", "title", "kicker", "subtitle", "kind", "date", "reporters", "lead", "chars")
@@ -148,7 +148,8 @@ def matching_articles(
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
     selected, span = check_filters(filters)
-    compiled = compile_search(parse(q if isinstance(q, str) else ""), selected, span, 0, relevance=False)
+    plan, _relaxation = plan_query(client, collection, q)
+    compiled = compile_search(plan, selected, span, 0, relevance=False)
     return _cursor(client, collection, compiled.params(), _SORT[sort])
 
 

@@ -16,16 +16,14 @@ from typing import Any
 from search.analysis import normalize
 from search.engines.solr.client import SolrClient
 from search.engines.solr.compile import compile_search, phrase, term
-from search.engines.solr.counts import SolrCounter, SolrLexicon
+from search.engines.solr.counts import plan_query
 from search.engines.solr.documents import ARTICLE, VALUE_SEPARATOR, document_to_article
 from search.engines.solr.listing import HISTOGRAM_FACET, histogram
 from search.model import Article
 from search.query.filters import FACETS, MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
-from search.query.analyze import analyze
 from search.query.language import clean_query
 from search.query.plan import Term
 from search.query.reading import reading
-from search.query.relax import relax
 from search.query.snippets import highlight_pattern, make_snippet
 from search.query.suggest import completion_targets
 
@@ -96,10 +94,7 @@ def run_search(
     limit = whole_number(limit, "limit", 1, MAX_LIMIT)
     facet_size = whole_number(facet_size, "facet_size", 0)
     selected, span = check_filters(filters)
-    plan = analyze(q if isinstance(q, str) else "", SolrLexicon(client, collection))
-    relaxation = None if plan.match_none else relax(plan, SolrCounter(client, collection, plan))
-    if relaxation is not None:
-        plan = relaxation.plan
+    plan, relaxation = plan_query(client, collection, q)
     compiled = compile_search(plan, selected, span, facet_size, relevance=(sort == "relevance"))
     compiled.facets["__histogram"] = HISTOGRAM_FACET
     offset = (page - 1) * limit
