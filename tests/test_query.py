@@ -451,14 +451,15 @@ def test_the_rarest_word_is_scanned_once_and_the_others_only_inside_its_articles
     from search.engines.embedded.doctable import TextBuffer
 
     scans: list[bytes] = []
-    original = TextBuffer.occurrences
+    original = TextBuffer.occurrence_counts
 
     def counting(self: TextBuffer, needle: bytes, docnums: Any, title_only: bool, confirm: Any) -> Any:
         if docnums is None:
             scans.append(needle)
         return original(self, needle, docnums, title_only, confirm)
 
-    monkeypatch.setattr(TextBuffer, "occurrences", counting)
+    # The whole-archive lookups (through the fragment postings): one, for the rarest word.
+    monkeypatch.setattr(TextBuffer, "occurrence_counts", counting)
     result = run_search(searcher, "狼城岗镇党建工作项目")  # five words, never searched before on this searcher
     assert ids(result) == ["a3"] or result["total"] >= 0
     assert len(scans) == 1, scans  # one scan of all text; the other words counted inside its articles

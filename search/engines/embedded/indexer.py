@@ -796,7 +796,8 @@ def _full_build(
                 state["files"] += 1
                 state["read"] += len(kept)
                 state["bytes"] += plan.sizes.get(file_name, 0)
-                show(file_name)
+                if options.progress is not None:  # a file done: its name alone, as in every run
+                    options.progress(state["files"], steps, file_name)
                 yield from kept
             if options.status is not None:
                 options.status.update(force=True, phase=f"writing: {counts()}", current={})
