@@ -796,8 +796,7 @@ def _full_build(
                 state["files"] += 1
                 state["read"] += len(kept)
                 state["bytes"] += plan.sizes.get(file_name, 0)
-                if options.progress is not None:  # a file done: its name alone, as in every run
-                    options.progress(state["files"], steps, file_name)
+                show(file_name)  # "name · N articles read, M written"
                 yield from kept
             if options.status is not None:
                 options.status.update(force=True, phase=f"writing: {counts()}", current={})
