@@ -96,10 +96,11 @@ def _extract(text: str) -> Any:
 
 
 def _snippet(text: str) -> Any:
-    from search.query.language import parse
+    from search.query.analyze import analyze
     from search.query.snippets import highlight_pattern, make_snippet
 
-    return make_snippet(text, highlight_pattern(parse("超长 记者 a 1").positive))
+    plan = analyze("超长 记者 a 1")
+    return make_snippet(text, highlight_pattern([*plan.terms, *plan.runs]))
 
 
 def _highlight(text: str) -> Any:
@@ -115,9 +116,9 @@ def _safe_snippet(text: str) -> Any:
 
 
 def _query(text: str) -> Any:
-    from search.query.language import parse
+    from search.query.analyze import analyze
 
-    return parse(text)
+    return analyze(text)
 
 
 def _lead(text: str) -> Any:

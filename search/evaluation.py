@@ -313,6 +313,17 @@ def evaluate(
     return Report(outcomes, len(sample), missed)
 
 
+def plain_outcomes(articles: list[Article], judged: list[dict[str, Any]]) -> list[QueryOutcome]:
+    """The judged queries ranked by the plain approach (jieba's ChineseAnalyzer + Whoosh's QueryParser)
+    over the same articles."""
+    from search.plain import PlainSearcher, build_plain_index
+
+    with tempfile.TemporaryDirectory(prefix="newsearch-plain-") as tmp:
+        build_plain_index(articles, Path(tmp))
+        with PlainSearcher(Path(tmp)) as searcher:
+            return judge_plain(searcher, articles, judged)
+
+
 def load_corpus_articles(corpus: Path) -> list[Article]:
     """The articles of a ``.jsonl`` corpus, through the same reading as a seed file."""
     from search.ingest.sources import read_seed_file
@@ -363,7 +374,6 @@ def evaluate_natural(
 ) -> NaturalReport:
     """Rank the natural queries over the seed articles and the corpus, ours and (``plain``) the plain way."""
     from search.engines.embedded import matching
-    from search.plain import PlainSearcher, build_plain_index
 
     articles = articles if articles is not None else load_seed_articles(seeds_dir) + load_corpus_articles(corpus)
     judged = load_judged(name="natural_queries.toml")
@@ -375,13 +385,7 @@ def evaluate_natural(
     finally:
         matching.WEIGHTS.clear()
         matching.WEIGHTS.update(saved)
-    plain_outcomes: list[QueryOutcome] = []
-    if plain:
-        with tempfile.TemporaryDirectory(prefix="newsearch-plain-") as tmp:
-            build_plain_index(articles, Path(tmp))
-            with PlainSearcher(Path(tmp)) as searcher:
-                plain_outcomes = judge_plain(searcher, articles, judged)
-    return NaturalReport(ours, plain_outcomes, len(articles))
+    return NaturalReport(ours, plain_outcomes(articles, judged) if plain else [], len(articles))
 
 
 # Measured on the seeds with a lead field as well (title, lead, body, fragment -> mean 1/rank):
@@ -412,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"articles: {len(articles)} from {args.seeds}")
     report = evaluate(args.seeds, args.fragments, args.rng_seed, articles=articles)
     print("\n".join(report.lines()))
+    plain = Report(plain_outcomes(articles, load_judged()), 0, [])
+    print(f"plain jieba+Whoosh on the same {len(plain.outcomes)} queries: MRR@10 {plain.mrr:.3f}, "
+          f"top-1 {plain.top1:.3f}, top-3 {plain.top3:.3f}")
     if args.seeds.resolve() == DEFAULT_SEEDS.resolve():  # the gold list judges the repository's seed articles
         for score in entity_scores(articles).values():
             print(f"{score.kind} precision: {score.precision:.3f} ({score.correct}/{score.found}), "

@@ -90,6 +90,7 @@ def env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of a child process: this checkout first on sys.path, no NEWSEARCH_* leaking in."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("NEWSEARCH_")}
     clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    clean["NEWSEARCH_SETTLE_SECONDS"] = "0"  # files a test just wrote are complete (see conftest)
     clean.update(extra or {})
     return clean
 

@@ -11,6 +11,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REPO_SEEDS = REPO_ROOT / "seeds"
 
 
+@pytest.fixture(autouse=True)
+def _files_written_by_a_test_are_complete(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests write seed files and index them at once: the "modified just now, may still be being
+    written" note would then depend on how fast the machine is. The test of that note turns it on."""
+    monkeypatch.setenv("NEWSEARCH_SETTLE_SECONDS", "0")
+
+
 @pytest.fixture()
 def seeds_dir(tmp_path: Path) -> Path:
     """A writable copy of the five seed pages (and catalog, if any)."""

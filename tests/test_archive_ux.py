@@ -42,7 +42,7 @@ RECORDS = [
 
 def newsearch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "search", *args], cwd=cwd, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)  # fmt: skip
+                          env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin", "NEWSEARCH_SETTLE_SECONDS": "0"}, timeout=300)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

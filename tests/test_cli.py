@@ -21,6 +21,7 @@ def newsearch(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout:
     """Run `python -m search ARGS` in ``cwd`` (with NEWSEARCH_* cleared unless given)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSEARCH_")}
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    full_env["NEWSEARCH_SETTLE_SECONDS"] = "0"  # files a test just wrote are complete (see conftest)
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "search", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout

@@ -32,8 +32,24 @@ EXPECTED = load_expected(PAGES)
 # Pages written after the rules passed tests/data/pages, in conventions they were not tuned for
 # (other papers' headers and bylines); checked before any rule changed, then kept as tests.
 UNSEEN = DATA / "pages_unseen"
-ALL_PAGES = [(PAGES, page) for page in EXPECTED] + [(UNSEEN, page) for page in load_expected(UNSEEN)]
+# Pages of four more papers, written blind (before the rules were read) and measured before any rule
+# changed: a national daily, an evening paper, a county paper and a PDF export.
+BLIND = DATA / "pages_blind"
+ALL_PAGES = [(PAGES, page) for page in EXPECTED] + [(folder, page) for folder in (UNSEEN, BLIND) for page in load_expected(folder)]
 ALL_IDS = [f"{folder.name}/{page['file']}" for folder, page in ALL_PAGES]
+# Re-wrapped as a scan of 13–14 character columns, three blind pages stay ambiguous: a headline that
+# stands directly over its text (no blank line between) and is as wide as a column reads like the
+# first column line of a paragraph; and a page already hard-wrapped at 22 characters (the PDF export)
+# re-wrapped at 13 leaves short fragments that read like headlines, a layout no page has. Telling a
+# column-wide headline from a paragraph's first line by its words was measured and rejected: on the
+# 1,000 corpus articles it split 81 of 623 paragraph openings (13%).
+_SCAN_AMBIGUOUS = {"b1_economic_daily.txt", "b3_county_paper.txt", "b4_pdf_export.txt"}
+SCAN_PAGES = [
+    pytest.param(folder, page, id=f"{folder.name}/{page['file']}", marks=pytest.mark.xfail(strict=True, reason="column-wide headline over its text"))
+    if folder == BLIND and page["file"] in _SCAN_AMBIGUOUS
+    else pytest.param(folder, page, id=f"{folder.name}/{page['file']}")
+    for folder, page in ALL_PAGES
+]
 
 
 @pytest.mark.parametrize("folder, page", ALL_PAGES, ids=ALL_IDS)
@@ -45,7 +61,7 @@ def test_every_article_of_the_page_comes_out_as_a_reader_sees_it(folder, page):
 
 
 @pytest.mark.parametrize("width", [26, 28])
-@pytest.mark.parametrize("folder, page", ALL_PAGES, ids=ALL_IDS)
+@pytest.mark.parametrize("folder, page", SCAN_PAGES)
 def test_the_same_articles_from_the_page_as_a_scan_of_narrow_columns(folder, page, width):
     """Every page hard-wrapped at 13 and 14 characters a line, as a scanned column prints it, with
     blank lines falling mid-sentence: the same articles, headlines, bylines and dates."""
@@ -108,6 +124,10 @@ def test_editor_lines_give_no_bylines_and_no_articles():
         ("南方都市报 2010.08.24 星期二 AA12 时事", "南方都市报", "2010-08-24", "AA12", "时事"),
         ("第06版　观察　　经济日报　2009年6月25日　星期四", "经济日报", "2009-06-25", "06", "观察"),
         ("河南日报 2023年6月12日 星期一 第05版 要闻 责编 张三", "河南日报", "2023-06-12", "05", "要闻"),
+        # The page's makers in the header line, a role this list did not know (视觉设计).
+        ("新民晚报　A12　要闻·综合　2009年2月25日/星期三　本版编辑：沈　敏　视觉设计：戚黎明", "新民晚报", "2009-02-25", "A12", "要闻·综合"),
+        # A bare page number inside the header, not at its end.
+        ("2008年10月15日 星期三　　中国教育报　　02 新闻·综合", "中国教育报", "2008-10-15", "02", "新闻·综合"),
     ],
 )
 def test_page_headers_in_any_order_and_separators(line, paper, date, page, section):
@@ -202,6 +222,18 @@ def test_closing_bylines_and_credits():
     assert parse_credit("（来源：大河报）") == "大河报" and parse_credit("据《人民日报》报道") == "人民日报"
     assert parse_credit("（综合新华社电）") == "新华社"
     assert parse_credit("据英国《金融时报》报道，金正云曾访问中国") is None and parse_credit("据了解") is None
+    # A medium's name alone in brackets is a credit; a person's name alone is a byline, 本报 no credit.
+    assert split_trailing_credit("……约达一成。(南方都市报)") == ("……约达一成。", "南方都市报")
+    assert parse_credit("（中国日报）") == "中国日报" and parse_credit("（《证券时报》）") == "证券时报"
+    assert split_trailing_credit("……提供强大支持。(张伟建)") is None and parse_credit("（本报）") is None
+    assert parse_credit("（完）") is None and parse_credit("（下转第3版）") is None
+
+
+def test_a_photo_caption_in_a_column_of_short_items_is_photo_news():
+    page = "快　讯\n\n【长盛基金在工行上线】近日，长盛基金公告称全线基金上线。\n\n在这张剧照中，杨紫琼坐在石窟下面。（图片新闻）"
+    item, photo = articles_from_page(Page("p.txt", normalise_newlines(page), "utf-8"), metadata=False)
+    assert (item.kind, item.title) == ("news", "长盛基金在工行上线")
+    assert (photo.kind, photo.title, photo.body) == ("photo", "", "在这张剧照中，杨紫琼坐在石窟下面。")
 
 
 def test_a_credit_ends_its_article_and_names_no_reporter():

@@ -154,7 +154,8 @@ def test_a_link_to_a_file_outside_the_seeds_is_skipped_and_reported(tmp_path):
 # Finding 14: half-written files
 
 
-def test_half_written_files_are_reported_as_such(tmp_path):
+def test_half_written_files_are_reported_as_such(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSEARCH_SETTLE_SECONDS", "2")  # the default, which the test suite turns off
     seeds, index = tmp_path / "seeds", tmp_path / "index"
     seeds.mkdir()
     settled = write_records(seeds / "done.jsonl", [{"id": "d-1", "title": "完整", "body": "写完的文件。"}])

@@ -41,6 +41,7 @@ limit = 2
 def newsearch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSEARCH_")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env["NEWSEARCH_SETTLE_SECONDS"] = "0"  # files a test just wrote are complete (see conftest)
     return subprocess.run([sys.executable, "-m", "search", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 

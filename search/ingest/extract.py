@@ -669,7 +669,8 @@ def drafts_to_articles(page: Page, drafts: list[Draft], header: PageHeader | Non
     for position, draft in enumerate(drafts, start=1):
         kicker, title, subtitle = headline_roles(draft.headline, draft.heading_title)
         body = draft.text()
-        kind = "news" if draft.opener or draft.item else "photo" if draft.is_photo else "feature"
+        # A caption is photo news wherever it stands, a column of short items included.
+        kind = "news" if draft.opener else "photo" if draft.is_photo else "news" if draft.item else "feature"
         articles.append(
             Article(
                 id=article_id(page.source, position, title, body),

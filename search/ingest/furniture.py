@@ -41,7 +41,8 @@ _MONTH_DAY_ONLY = re.compile(r"^(\d{1,2}|[一二三四五六七八九十]{1,3})�
 # Roles of the people who made the page (not the articles).
 EDITOR_ROLES = (
     "本版责编", "本版编辑", "本版主编", "本版审校", "本版校对", "本版统筹", "本期编辑", "本期责编",
-    "责任编辑", "责任校对", "美术编辑", "图片编辑", "值班编辑", "值班主任", "版式设计",
+    "责任编辑", "责任校对", "美术编辑", "图片编辑", "值班编辑", "值班主任", "版式设计", "视觉设计", "视觉编辑",
+    "美术设计", "版面设计",
     "责编", "编辑", "主编", "美编", "校对", "审校", "审读", "终审", "版式", "组版", "排版", "制版", "统筹", "监制", "制图",
 )  # fmt: skip
 _EDITOR_ROLE = "|".join(sorted(EDITOR_ROLES, key=len, reverse=True))
@@ -136,6 +137,11 @@ def parse_page_header(line: str) -> PageHeader | None:
         if token.isdigit() and len(token) <= 3 and header.page is None and index == len(tokens):
             header.page = token  # a bare page number closing the header: "… 经济日报 观察 6"
             kinds.add("page")
+        elif token.isdigit() and len(token) <= 3 and header.page is None:
+            # A bare page number inside the header ("2008年10月15日 星期三 中国教育报 02 新闻"): weak
+            # evidence on its own, so it counts like a page code (a date, weekday or paper must stand by).
+            header.page = token
+            kinds.add("code")
         elif _WEEKDAY.match(token):
             kinds.add("weekday")
         elif (code := page_code(token)) is not None:

@@ -342,11 +342,16 @@ def _local_columns(lines: list[str], radius: int = 8) -> list[float]:
     return columns
 
 
+# Closing punctuation a typesetter hangs past the column's edge rather than start a line with it (避头).
+_HANGING = "，。、；：？！”’）》」』】〕…—·,.;:?!)%"
+
+
 def _is_full(line: str, column: float) -> bool:
     """A line that reaches (about) the column's edge, so the text runs on to the next line."""
     width = display_width(line)
-    # First lines of paragraphs are indented and punctuation varies in width: allow ~3 characters.
-    return column - 7 <= width <= column + 3
+    # First lines of paragraphs are indented and punctuation varies in width: allow ~3 characters;
+    # punctuation hung past the edge (……产品———) does not count against the column.
+    return column - 7 <= width and display_width(line.rstrip(_HANGING)) <= column + 3
 
 
 # Marks that begin a unit of their own: bold, bracketed heads (【简讯】, 【标题】正文), bullets (■), an
@@ -519,6 +524,8 @@ def _cut_inside(previous: Paragraph, line: str, column: float) -> bool:
         return False
     if _unclosed_bracket(tail) and re.search(r"[）)]", line[:24]):
         return True
+    if _ROLE_AT_END.search(to_simplified(tail)) and is_byline_line(line):
+        return True  # "……风范。新华社记者" + "刘冰 摄": a credit broken after its role word
     return _word_spans_break(tail, line) and not line.startswith(("#", "**", "【"))
 
 

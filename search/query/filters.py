@@ -101,7 +101,7 @@ def whole_number(value: Any, name: str, low: int, high: int | None = None) -> in
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise QueryError(f"bad {name} {value!r}: expected a whole number")
     text = str(value).strip()
-    if not re.fullmatch(r"-?[0-9]{1,12}", text):
+    if not re.fullmatch(r"-?[0-9]{1,18}", text):  # 18 digits: any page or limit anyone means
         raise QueryError(f"bad {name} {str(value)[:20]!r}: expected a whole number")
     number = int(text)
     if number < low or (high is not None and number > high):

@@ -81,8 +81,17 @@ MANIFEST_NAME = "manifest.json"
 PENDING_NAME = "manifest.pending.json"
 GEN_PREFIX = "gen-"
 MANIFEST_FORMAT = 1
-#: A seed file modified less than this many seconds before the run may still be being written.
+#: A seed file modified less than this many seconds before the run may still be being written
+#: (``NEWSEARCH_SETTLE_SECONDS`` changes it; 0 turns the note off).
 SETTLE_SECONDS = 2.0
+
+
+def settle_seconds() -> float:
+    """How recent a modification makes a file "maybe still being written" (the environment wins)."""
+    try:
+        return max(0.0, float(os.environ.get("NEWSEARCH_SETTLE_SECONDS", SETTLE_SECONDS)))
+    except ValueError:
+        return SETTLE_SECONDS
 _GEN_DIR = re.compile(r"^gen-(\d+)$")
 _WHOOSH_TOC = re.compile(r"^_MAIN_(\d+)\.toc$")  # Whoosh's TOC naming for the default index name
 #: Files of the seeds directory that configure the archive and are never read as pages.
@@ -620,7 +629,7 @@ def _read_problems(plan: _Plan, name: str, result: Any) -> list[str]:
         problems.append("changed during this run (after it was listed); the content read was indexed")
     if result.mtime_ns is not None:
         age = plan.started - result.mtime_ns / 1e9
-        if age < SETTLE_SECONDS:
+        if age < settle_seconds():
             when = "during this run" if age < 0 else f"{age:.1f} s before this run"
             problems.append(
                 f"modified {when}: it may still be being written; indexed as read (the next run reads it again if it changes)"

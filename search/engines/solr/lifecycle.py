@@ -258,11 +258,18 @@ def rebuild(
     shards: int | None = None,
     replicas: int | None = None,
     jobs: int | None = None,
+    file_timeout: float | None = None,
+    follow_symlinks: bool = False,
+    verify: bool = False,
 ) -> BuildReport:
     """Bring the collection behind ``alias`` up to date with ``seeds_dir`` (see the module docstring).
 
     A full build prepares documents on ``jobs`` processes (default: every core, or ``NEWSEARCH_JOBS``).
+    ``file_timeout`` and ``follow_symlinks`` read the seeds as the embedded engine does; ``verify`` is
+    accepted for the same command line and checks nothing more: Solr keeps its own index checksums.
     """
+    del verify
+    reading = {"file_timeout": file_timeout, "follow_symlinks": follow_symlinks}
     started = time.perf_counter()
     seeds, state = Path(seeds_dir), Path(state_dir)
     report = BuildReport(seeds_dir=str(seeds), index_dir=f"solr:{alias}")
@@ -277,7 +284,7 @@ def rebuild(
     try:
         with build_lock(state, timeout, on_wait=say):
             _rebuild_locked(client, alias, seeds, state, full, progress, report,
-                            shards or DEFAULT_SHARDS, replicas or DEFAULT_REPLICAS, jobs)  # fmt: skip
+                            shards or DEFAULT_SHARDS, replicas or DEFAULT_REPLICAS, jobs, reading)  # fmt: skip
     except SolrError as error:
         raise BuildError(f"cannot update the Solr collection {alias}: {error}") from error
     report.seconds = time.perf_counter() - started
@@ -286,7 +293,7 @@ def rebuild(
 
 def _rebuild_locked(
     client: SolrClient, alias: str, seeds: Path, state: Path, full: bool, progress: Progress | None,
-    report: BuildReport, shards: int, replicas: int, jobs: int | None,
+    report: BuildReport, shards: int, replicas: int, jobs: int | None, reading: dict[str, Any],
 ) -> None:  # fmt: skip
     from search.analysis import ANALYSIS_VERSION
 
@@ -315,7 +322,7 @@ def _rebuild_locked(
         for name in pending.get("files", []):
             if name in manifest["files"]:
                 manifest["files"][name] = {**manifest["files"][name], "sha256": "interrupted run"}
-    plan = _plan(seeds, manifest)
+    plan = _plan(seeds, manifest, follow_symlinks=reading["follow_symlinks"])
     report.skipped.update(plan.unsupported)
     leftovers = []
     if isinstance(pending, dict) and pending.get("collection") == current and manifest is not None:
@@ -332,12 +339,12 @@ def _rebuild_locked(
                 sender.close()
         return
     if report.full:
-        _full_build(client, alias, current, plan, progress, report, ANALYSIS_VERSION, shards, replicas, jobs)
+        _full_build(client, alias, current, plan, progress, report, ANALYSIS_VERSION, shards, replicas, jobs, reading["file_timeout"])
         if before is not None:
             report.removed = sorted(name for name in before["files"] if name not in plan.files)
     else:
         assert current is not None and manifest is not None
-        _incremental_build(client, current, manifest, plan, progress, report, ANALYSIS_VERSION, pending_path, leftovers)
+        _incremental_build(client, current, manifest, plan, progress, report, ANALYSIS_VERSION, pending_path, leftovers, reading["file_timeout"])
         report.generation = current
 
 
@@ -355,7 +362,7 @@ def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: Any) 
 
 def _full_build(
     client: SolrClient, alias: str, current: str | None, plan: Any, progress: Progress | None, report: BuildReport,
-    version: str, shards: int, replicas: int, jobs: int | None,
+    version: str, shards: int, replicas: int, jobs: int | None, file_timeout: float | None,
 ) -> None:  # fmt: skip
     from search.engines.embedded.bulk import worker_count
 
@@ -368,7 +375,7 @@ def _full_build(
     names = list(plan.files)
     sender = _Sender(client, name)
     try:
-        _send_full(sender, _extract(plan, names, {}, report, workers), files, report, progress, len(names), workers.count)
+        _send_full(sender, _extract(plan, names, {}, report, workers, file_timeout=file_timeout), files, report, progress, len(names), workers.count)
         sender.add(meta_document(_meta(plan, version)))
         sender.commit()
         expected = sum(len(entry["ids"]) for entry in files.values())
@@ -392,7 +399,7 @@ def _full_build(
 
 def _incremental_build(
     client: SolrClient, collection: str, manifest: dict[str, Any], plan: Any, progress: Progress | None,
-    report: BuildReport, version: str, pending_path: Path, leftovers: list[str],
+    report: BuildReport, version: str, pending_path: Path, leftovers: list[str], file_timeout: float | None,
 ) -> None:  # fmt: skip
     known: dict[str, Any] = manifest["files"]
     names = [name for name in plan.files if name in plan.extract]
@@ -408,7 +415,7 @@ def _incremental_build(
             sender.command({"delete": {"query": f"source:({sources})"}})
         for name in plan.removed + names:
             report.articles_removed += len(known.get(name, {}).get("ids", []))
-        _send_files(sender, _extract(plan, names, owners, report), files, report, progress, len(names))
+        _send_files(sender, _extract(plan, names, owners, report, file_timeout=file_timeout), files, report, progress, len(names))
         sender.add(meta_document(_meta(plan, version)))
         sender.commit()
     finally:
