@@ -19,8 +19,8 @@ N copies of a .jsonl corpus with distinct ids):
 Usage::
 
     python -m bench.run                                   # the seed pages
-    python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 5
-    python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 50 --no-baseline
+    python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 5
+    python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 50 --no-baseline
     python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 50 --no-baseline --solr local
 """
 

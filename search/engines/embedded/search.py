@@ -97,7 +97,7 @@ def run_search(
     limit: int = 10,
     facet_size: int = 10,
 ) -> dict[str, Any]:
-    """Search (DESIGN §6/§8): results page, exact total, facets; raises QueryError on bad parameters."""
+    """Search (the search shape and facet rules of docs/ARCHITECTURE.md): results page, exact total, facets; raises QueryError on bad parameters."""
     started = time.perf_counter()
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
