@@ -20,7 +20,7 @@ from search.engines.solr.counts import plan_query
 from search.engines.solr.documents import ARTICLE, VALUE_SEPARATOR, document_to_article
 from search.engines.solr.listing import HISTOGRAM_FACET, cursor_articles, histogram
 from search.model import Article
-from search.query.filters import FACETS, MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
+from search.query.filters import FACETS, check_search
 from search.query.language import clean_query
 from search.query.plan import Term
 from search.query.reading import reading
@@ -87,12 +87,7 @@ def run_search(
 ) -> dict[str, Any]:
     """Search (the same contract as the embedded engine's ``run_search``); raises QueryError."""
     started = time.perf_counter()
-    if sort not in SORTS:
-        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
-    page = whole_number(page, "page", 1)
-    limit = whole_number(limit, "limit", 1, MAX_LIMIT)
-    facet_size = whole_number(facet_size, "facet_size", 0)
-    selected, span = check_filters(filters)
+    page, limit, facet_size, selected, span = check_search(sort, page, limit, facet_size, filters)
     plan, relaxation = plan_query(client, collection, q)
     compiled = compile_search(plan, selected, span, facet_size, relevance=(sort == "relevance"))
     compiled.facets["__histogram"] = HISTOGRAM_FACET
