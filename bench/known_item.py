@@ -10,7 +10,7 @@ in the top 10, top 1, and MRR@10, for both.
 Usage::
 
     python -m bench.known_item                                   # tests/data/thucnews-1000.jsonl, 200 queries
-    python -m bench.known_item --corpus ../shared/corpus/thucnews-1000.jsonl --queries 300 --rng-seed 7
+    python -m bench.known_item --corpus tests/data/thucnews-1000.jsonl --queries 300 --rng-seed 7
 """
 
 from __future__ import annotations

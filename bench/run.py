@@ -26,8 +26,8 @@ Usage::
 
     python -m bench.run                                   # the seed pages
     python -m bench.run --corpus tests/data/thucnews-1000.jsonl --sizes 1000,50000 --no-baseline   # at scale
-    python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 5
-    python -m bench.run --corpus ../shared/corpus/thucnews-1000.jsonl --repeat 50 --no-baseline
+    python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 5
+    python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 50 --no-baseline
     python -m bench.run --corpus tests/data/thucnews-1000.jsonl --repeat 50 --no-baseline --solr local
 """
 

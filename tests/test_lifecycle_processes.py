@@ -1,4 +1,4 @@
-"""DESIGN §9 with real processes: SIGKILL at any moment, readers during rebuilds, concurrent runs.
+"""Index lifecycle with real processes: SIGKILL at any moment, readers during rebuilds, concurrent runs.
 
 Synthetic seed sets are written in tmp (copies of the real pages with a numbered paragraph each, so every
 page yields distinct ids). Kill moments are fractions of a measured, uninterrupted build, so the tests

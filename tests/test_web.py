@@ -1,6 +1,6 @@
 """The web app through Flask's test client, over a real index built from the seed pages (no mocks).
 
-Covers every route, the DESIGN §6 JSON shape of the twins, facets (toggle URLs, several values, counts
+Covers every route, the JSON search shape of the twins, facets (toggle URLs, several values, counts
 that change), chips, sorting, pagination, date ranges, the no-results state, 400/404/405/503 pages,
 hostile input (in the query and in article text) staying escaped, and the security headers.
 """

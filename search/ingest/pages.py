@@ -1,6 +1,6 @@
 """Read and decode a seed page, then undo the layout of scans: column wrapping and mid-sentence breaks.
 
-Decoding order (DESIGN §4): byte-order mark, then strict UTF-8, then GB18030. A file that is mostly
+Decoding order (README, "Seed files"): byte-order mark, then strict UTF-8, then GB18030. A file that is mostly
 UTF-8 with a few bad bytes keeps its UTF-8 reading and reports where the bad bytes were, instead of
 being misread as GB18030 mojibake. Nothing here raises on bad input: problems are returned as text.
 

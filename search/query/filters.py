@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from search.analysis import normalize
@@ -108,3 +108,17 @@ def whole_number(value: Any, name: str, low: int, high: int | None = None) -> in
         limit = f"{low}-{high}" if high is not None else f">= {low}"
         raise QueryError(f"bad {name} {value!r}: expected {limit}")
     return number
+
+
+def check_search(
+    sort: str, page: Any, limit: Any, facet_size: Any, filters: Mapping[str, Sequence[str]] | None
+) -> tuple[int, int, int, dict[str, set[str]], tuple[int, int] | None]:
+    """Every engine's search parameters checked alike: ``(page, limit, facet_size, selected facet
+    values, date span)``; QueryError naming the bad parameter."""
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+    page = whole_number(page, "page", 1)
+    limit = whole_number(limit, "limit", 1, MAX_LIMIT)
+    facet_size = whole_number(facet_size, "facet_size", 0)
+    selected, span = check_filters(filters)
+    return page, limit, facet_size, selected, span

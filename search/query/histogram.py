@@ -7,9 +7,22 @@ table's columns, the Solr engine the date pairs its facets count.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
+
+
+def month_view_year(selected: Mapping[str, Any], span: tuple[int, int] | None, years: Collection[int]) -> int | None:
+    """The one year whose months the timeline shows: the selected year, the year a date range lies
+    in, or the only year the results have; None for a timeline of years."""
+    chosen = sorted(selected.get("year", ()))
+    if len(chosen) == 1:
+        return int(chosen[0])
+    if span is not None and span[0] // 10000 == span[1] // 10000 and span[0] > 0:
+        return span[0] // 10000
+    distinct = set(years)
+    return next(iter(distinct)) if len(distinct) == 1 else None
 
 
 def histogram(lo: np.ndarray, hi: np.ndarray, selected: dict[str, set[str]], span: tuple[int, int] | None) -> dict[str, Any]:
@@ -24,14 +37,7 @@ def histogram(lo: np.ndarray, hi: np.ndarray, selected: dict[str, set[str]], spa
     hi = np.asarray(hi, dtype=np.int64)
     dated = lo > 0
     years = (lo[dated] // 10000).astype(np.int64)
-    one_year = None
-    chosen = sorted(selected.get("year", ()))
-    if len(chosen) == 1:
-        one_year = int(chosen[0])
-    elif span is not None and span[0] // 10000 == span[1] // 10000 and span[0] > 0:
-        one_year = span[0] // 10000
-    elif len(years) and years.min() == years.max():
-        one_year = int(years.min())
+    one_year = month_view_year(selected, span, np.unique(years).tolist())
     undated = int((~dated).sum())
     if one_year is not None:
         # Rows dated to the year only (no month) cannot be placed on a month: they count as undated here.

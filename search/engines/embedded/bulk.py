@@ -36,7 +36,6 @@ import gc
 import math
 import multiprocessing
 import os
-import signal
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,7 +45,7 @@ from typing import Any
 
 from search.model import Article
 from search.ingest.sources import SeedFileResult, add_metadata
-from search.ingest.workers import ReadJob
+from search.ingest.workers import ReadJob, die_with_parent
 from search.ingest.workers import read_files as read_in_workers
 
 #: Below this many bytes of seed files, forking readers costs more than it saves.
@@ -83,19 +82,6 @@ def worker_count(requested: int | None = None) -> Workers:
     if "fork" not in multiprocessing.get_all_start_methods():
         return Workers(1)
     return Workers(max(1, min(int(requested), 64)), explicit)
-
-
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this worker if its parent dies (Linux; elsewhere a no-op)."""
-    try:
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def read_files(
@@ -193,7 +179,7 @@ _handed_over: list[Article] = []
 
 def _write_chunk(gen_dir: str, written: Any, send: Any) -> None:
     """Worker: write the inherited chunk as one segment of the index in ``gen_dir``; send the result back."""
-    _die_with_parent()
+    die_with_parent()
     try:
         from whoosh import index as whoosh_index
 

@@ -923,6 +923,13 @@ def _incremental_build(
     write_json_atomic(gen_dir / MANIFEST_NAME, new_manifest)
     (gen_dir / PENDING_NAME).unlink(missing_ok=True)
 
+    report_incremental(report, plan, names, known, files)
+
+
+def report_incremental(report: BuildReport, plan: _Plan, names: list[str], known: dict[str, Any], files: dict[str, Any]) -> None:
+    """Fill ``report`` after an incremental run of any engine: the files read (``names``) added or
+    updated, the rest unchanged, skipped or refused, the total and the catalog's problems.
+    ``known`` is the manifest's files before the run, ``files`` the manifest's files after it."""
     for name in names:
         if files[name]["skipped"]:
             continue

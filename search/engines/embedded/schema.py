@@ -36,7 +36,7 @@ from search.analysis import normalize, word_counts, word_positions
 from search.engines.embedded.tokenizer import word_analyzer
 from search.model import Article, indexed_body
 
-# Article fields stored as they are (names are the DESIGN §5 JSON names).
+# Article fields stored as they are (names are the JSON names of the article fields in the README).
 _STORED_ONLY = (
     "position", "lead", "kicker", "subtitle", "reporters", "correspondents", "photographers", "places",
     "people", "orgs", "keywords", "date", "year", "month", "section", "paper", "page", "credit", "chars",

@@ -40,7 +40,7 @@ from search.engines.embedded.matching import Matcher, rank
 from search.engines.embedded.schema import document_to_article
 from search.model import Article
 from search.query.analyze import analyze
-from search.query.filters import MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
+from search.query.filters import check_search
 from search.query.language import clean_query
 from search.query.plan import QueryPlan, Term
 from search.query.reading import reading
@@ -97,14 +97,9 @@ def run_search(
     limit: int = 10,
     facet_size: int = 10,
 ) -> dict[str, Any]:
-    """Search (DESIGN §6/§8): results page, exact total, facets; raises QueryError on bad parameters."""
+    """Search (the search shape and facet rules of docs/ARCHITECTURE.md): results page, exact total, facets; raises QueryError on bad parameters."""
     started = time.perf_counter()
-    if sort not in SORTS:
-        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
-    page = whole_number(page, "page", 1)
-    limit = whole_number(limit, "limit", 1, MAX_LIMIT)
-    facet_size = whole_number(facet_size, "facet_size", 0)
-    selected, span = check_filters(filters)
+    page, limit, facet_size, selected, span = check_search(sort, page, limit, facet_size, filters)
     table = doc_table(searcher)
     matcher = Matcher(searcher, table)
     full_plan = plan_query(searcher, q)

@@ -39,7 +39,7 @@ from typing import Any
 
 from search.atomic import read_json, write_json_atomic
 from search.engines.base import BuildError, BuildReport, Progress, SeedsMissing
-from search.engines.embedded.indexer import DEFAULT_LOCK_TIMEOUT, _extract, _plan, build_lock
+from search.engines.embedded.indexer import DEFAULT_LOCK_TIMEOUT, _extract, _plan, build_lock, report_incremental
 from search.engines.solr.client import SolrClient, SolrError
 from search.engines.solr.compile import phrase
 from search.engines.solr.configsets import ensure_configset
@@ -421,20 +421,4 @@ def _incremental_build(
     finally:
         sender.close()
     pending_path.unlink(missing_ok=True)
-    for name in names:
-        if files[name]["skipped"]:
-            continue
-        (report.added if name not in known else report.updated).append(name)
-        if name in known:
-            report.reasons[name] = plan.extract[name]
-    report.removed = list(plan.removed)
-    for name in plan.files:
-        if name not in plan.extract:
-            entry = files[name]
-            if entry.get("skipped"):
-                report.skipped[name] = "; ".join(entry.get("problems") or ["nothing to index"])
-            else:
-                report.unchanged.append(name)
-    report.articles_total = sum(len(entry["ids"]) for entry in files.values())
-    if plan.catalog_problems:
-        report.problems["catalog.toml"] = list(plan.catalog_problems)
+    report_incremental(report, plan, names, known, files)

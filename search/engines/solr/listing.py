@@ -16,6 +16,7 @@ from search.analysis import CJK_RUN
 from search.engines.solr.client import SolrClient
 from search.engines.solr.compile import compile_search, phrase
 from search.engines.solr.counts import plan_query
+from search.query.histogram import month_view_year
 from search.engines.solr.documents import ARTICLE, document_to_article
 from search.model import Article
 from search.query.filters import SORTS, QueryError, check_filters
@@ -57,14 +58,7 @@ def histogram(answer: Mapping[str, Any], total: int, selected: Mapping[str, set[
         years[year] = (int(bucket["count"]), months)
     dated = sum(count for count, _months in years.values())
     undated = max(0, total - dated)
-    one_year = None
-    chosen = sorted(selected.get("year", ()))
-    if len(chosen) == 1:
-        one_year = int(chosen[0])
-    elif span is not None and span[0] // 10000 == span[1] // 10000 and span[0] > 0:
-        one_year = span[0] // 10000
-    elif len(years) == 1:
-        one_year = next(iter(years))
+    one_year = month_view_year(selected, span, years)
     if one_year is not None:
         count, months = years.get(one_year, (0, {}))
         undated += count - sum(months.get(m, 0) for m in range(1, 13))  # dated to the year only
@@ -150,10 +144,11 @@ def matching_articles(
     selected, span = check_filters(filters)
     plan, _relaxation = plan_query(client, collection, q)
     compiled = compile_search(plan, selected, span, 0, relevance=False)
-    return _cursor(client, collection, compiled.params(), _SORT[sort])
+    return cursor_articles(client, collection, compiled.params(), _SORT[sort])
 
 
-def _cursor(client: SolrClient, collection: str, params: list[tuple[str, str]], sort: str) -> Iterator[Article]:
+def cursor_articles(client: SolrClient, collection: str, params: list[tuple[str, str]], sort: str) -> Iterator[Article]:
+    """Every article a query's ``params`` find, in ``sort`` order, read page by page with Solr's cursor."""
     cursor = "*"
     while True:
         answer = client.post_form(

@@ -11,28 +11,16 @@ Workers die with their parent (Linux ``PR_SET_PDEATHSIG``), so a killed build le
 from __future__ import annotations
 
 import multiprocessing
-import os
-import signal
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from search.engines.solr.documents import article_to_document
 from search.ingest.sources import add_metadata
+from search.ingest.workers import die_with_parent
 from search.model import Article
 
 #: Articles per batch handed to a worker (and documents per update request).
 BATCH = 250
-
-
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() == 1:
-        os._exit(1)
 
 
 def documents_of(articles: Sequence[Article], with_metadata: bool) -> tuple[list[dict[str, Any]], list[str]]:
@@ -70,5 +58,5 @@ def prepared_documents(articles: Iterable[Article], processes: int) -> Iterator[
         yield from map(_prepare, _batches(articles))
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(processes, initializer=_die_with_parent) as pool:
+    with context.Pool(processes, initializer=die_with_parent) as pool:
         yield from pool.imap(_prepare, _batches(articles), chunksize=1)

@@ -18,9 +18,9 @@ from search.engines.solr.client import SolrClient
 from search.engines.solr.compile import compile_search, phrase, term
 from search.engines.solr.counts import plan_query
 from search.engines.solr.documents import ARTICLE, VALUE_SEPARATOR, document_to_article
-from search.engines.solr.listing import HISTOGRAM_FACET, histogram
+from search.engines.solr.listing import HISTOGRAM_FACET, cursor_articles, histogram
 from search.model import Article
-from search.query.filters import FACETS, MAX_LIMIT, SORTS, QueryError, check_filters, whole_number
+from search.query.filters import FACETS, check_search
 from search.query.language import clean_query
 from search.query.plan import Term
 from search.query.reading import reading
@@ -32,7 +32,6 @@ _SORT = {
     "newest": "date_lo desc,ord asc",
     "oldest": "date_lo asc,ord asc",
 }
-_EXPORT_PAGE = 500
 _MAX_INT = 2**31 - 1
 
 
@@ -88,12 +87,7 @@ def run_search(
 ) -> dict[str, Any]:
     """Search (the same contract as the embedded engine's ``run_search``); raises QueryError."""
     started = time.perf_counter()
-    if sort not in SORTS:
-        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
-    page = whole_number(page, "page", 1)
-    limit = whole_number(limit, "limit", 1, MAX_LIMIT)
-    facet_size = whole_number(facet_size, "facet_size", 0)
-    selected, span = check_filters(filters)
+    page, limit, facet_size, selected, span = check_search(sort, page, limit, facet_size, filters)
     plan, relaxation = plan_query(client, collection, q)
     compiled = compile_search(plan, selected, span, facet_size, relevance=(sort == "relevance"))
     compiled.facets["__histogram"] = HISTOGRAM_FACET
@@ -141,19 +135,8 @@ def get_article(client: SolrClient, collection: str, article_id: str) -> Article
 
 def iter_articles(client: SolrClient, collection: str) -> Iterator[Article]:
     """Every article in page order (source, then position), read with a cursor."""
-    cursor = "*"
-    while True:
-        answer = client.post_form(
-            f"{collection}/select",
-            [("q", "*:*"), ("fq", f"doc_type:{ARTICLE}"), ("sort", "ord asc,id asc"), ("rows", str(_EXPORT_PAGE)),
-             ("fl", "article"), ("cursorMark", cursor), ("wt", "json")],
-        )  # fmt: skip
-        for doc in (answer.get("response") or {}).get("docs", []):
-            yield document_to_article(doc)
-        following = answer.get("nextCursorMark")
-        if not following or following == cursor:
-            return
-        cursor = following
+    params = [("q", "*:*"), ("fq", f"doc_type:{ARTICLE}")]
+    return cursor_articles(client, collection, params, "ord asc,id asc")
 
 
 def related_articles(client: SolrClient, collection: str, article_id: str, limit: int = 5) -> list[dict[str, Any]]:
