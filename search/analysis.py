@@ -223,6 +223,16 @@ def words(text: str) -> list[tuple[str, int, int, int]]:
     return out
 
 
+def is_dictionary_word(text: str) -> bool:
+    """True if the segmenter's dictionaries (jieba's, the domain's, the archive's) hold ``text`` as one
+    word: the dictionary alone, without guessing unknown words, keeps it whole.
+
+    >>> is_dictionary_word("比赛"), is_dictionary_word("必赛")
+    (True, False)
+    """
+    return len(text) == 1 or segmenter().cut(text, False) == [text]
+
+
 def word_list(normalized: str) -> list[str]:
     """The words of already normalised text, in order (whitespace and punctuation dropped)."""
     match = _WORDLIKE.search

@@ -93,6 +93,8 @@ def _install_synonyms(seeds_dir: str | Path, state_dir: Path, report: BuildRepor
 DID_YOU_MEAN_BELOW = 3
 #: Queries tried after a search finds nothing (each is a search; a zero-result page must stay cheap).
 MAX_ALTERNATIVES_TRIED = 4
+#: The search :meth:`Archive.warm_up` runs (any word does: it is the opening of things that counts).
+WARM_UP_QUERY = "新闻"
 
 # ---------------------------------------------------------------------------------------------
 # Typed results
@@ -393,6 +395,21 @@ class Archive:
             if self._pinyin is None or self._pinyin[0] is not vocabulary:
                 self._pinyin = (vocabulary, pinyin.PinyinIndex.build(vocabulary))
             return self._pinyin[1]
+
+    def warm_up(self) -> None:
+        """Do now the one-time work of a first search (open the searcher, load the segmenter, build
+        the pinyin index did-you-mean reads), so that no user's first query waits for it; a server
+        calls this as it starts. A missing or damaged index is left for the requests to report."""
+        try:
+            warm_engine = getattr(self.engine, "warm_up", None)
+            if warm_engine is not None:
+                warm_engine()
+            self.search(WARM_UP_QUERY, limit=1, facet_size=1, did_you_mean=False)
+            if hasattr(self.engine, "vocabulary"):
+                self.pinyin_index()
+                pinyin.load_tables()
+        except (IndexMissing, IndexDamaged, QueryError):
+            pass
 
     def article(self, article_id: str) -> Article | None:
         """The article with this id, or None."""

@@ -134,3 +134,13 @@ def test_threads_share_one_archive_while_it_is_rebuilt(seeds_dir, index_dir):
             thread.join()
     assert not errors
     assert totals and set(totals) == {expected}
+
+
+def test_warm_up_prepares_a_server_archive_and_a_missing_index_is_left_to_the_requests(seeds_dir, tmp_path):
+    # A server warms its archive before answering; with no index yet that must not fail the server.
+    missing = Archive(tmp_path / "index")
+    missing.warm_up()
+    rebuild(seeds_dir, tmp_path / "index")
+    missing.warm_up()  # the same archive, once the index exists
+    assert missing.search("高新区 融资").total > 0
+    assert missing.search("郑洲").extra["did_you_mean"] == "郑州"  # corrections still offered after warming

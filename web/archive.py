@@ -31,3 +31,8 @@ def get_archive() -> Archive:
 def query_error_types() -> tuple[type[Exception], ...]:
     """Exceptions meaning "bad search parameters" (HTTP 400)."""
     return (QueryError,)
+
+
+def warm_up(app: Flask) -> None:
+    """Do the one-time work of ``app``'s first search now (see :meth:`search.api.Archive.warm_up`)."""
+    app.extensions[EXTENSION].warm_up()

@@ -203,12 +203,25 @@ def serve(
     """
     sockets = _bind(host, port)
     if not supervise or not hasattr(os, "fork"):
-        run_waitress(make_app(), sockets, threads)
+        run_waitress(_warming(make_app()), sockets, threads)
         return
     if workers > 1:
         where = sockets[0].getsockname() if sockets else (host, port)
         print(f"serving on http://{host}:{where[1]}/ with {workers} worker processes", file=sys.stderr, flush=True)
-    _supervise(lambda: run_waitress(make_app(), sockets, threads), max(1, workers))
+    _supervise(lambda: run_waitress(_warming(make_app()), sockets, threads), max(1, workers))
+
+
+def _warming(app: Any) -> Any:
+    """``app``, its archive warmed up first (``Archive.warm_up``: the searcher opened, the pinyin
+    index built), so that no user's first query pays for it. Connections that arrive meanwhile wait
+    in the listening socket's backlog (or go to a worker that is ready)."""
+    from web.archive import warm_up
+
+    try:
+        warm_up(app)
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first request does the work
+        logging.getLogger("newsearch.serve").warning("warm-up failed; the first searches will be slower", exc_info=True)
+    return app
 
 
 def _start_child(run_child: Callable[[], None], previous: dict[int, Any]) -> int:

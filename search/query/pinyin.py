@@ -9,9 +9,9 @@ text and the number of articles holding it) with their pinyin from ``pypinyin``'
   (zh/ch/sh → z/c/s, -ng → -n: the confusions of southern speakers and hurried typists) to words;
 - :func:`corrections` proposes rewritten queries: a Latin token replaced by the word its pinyin or
   initials spell (names and headline words), a Chinese stretch that is not an indexed word replaced
-  by an indexed homophone — from the same words, or any indexed word one homophone character away
-  (counted through the engine's ``term_counts``, a few thousand lookups at most, whatever the size of
-  the archive); the caller keeps the one that finds the most (and more than the query as typed);
+  by an indexed homophone — from the same words, or any dictionary word one homophone character away
+  that the index holds (counted through the engine's ``term_counts``: only spellings the segmenter's
+  dictionary knows are looked up, a few dozen a token, whatever the size of the archive); the caller keeps the one that finds the most (and more than the query as typed);
 - :meth:`PinyinIndex.complete` gives completions for a pinyin prefix (``gaox`` → 高新区).
 
 Engine-agnostic: it needs only the vocabulary, which every engine can list.
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from search.analysis import CJK_RUN, normalize
+from search.analysis import CJK_RUN, is_dictionary_word, normalize
 
 MAX_CANDIDATES = 3  # rewritten queries a caller should try
 MAX_WINDOW = 4  # characters of a Chinese stretch replaced at once
@@ -219,6 +219,11 @@ def _chars_by_reading() -> dict[str, list[str]]:
     return table
 
 
+def load_tables() -> None:
+    """Read the character tables corrections use now rather than at the first typo (~0.2 s)."""
+    _chars_by_reading()
+
+
 def homophone_spellings(word: str) -> list[str]:
     """``word`` with one character replaced by a homophone (same most common reading): 郑洲 → 郑州 …"""
     table = _chars_by_reading()
@@ -255,7 +260,10 @@ def _replacement(token: str, index: PinyinIndex, counts: TermCounts | None) -> t
             if entry.count >= MIN_COUNT or entry.type != "word":
                 candidates.setdefault((start, end, entry.text), entry.count)
         if counts is not None and len(lookups) < MAX_LOOKUPS:
-            lookups += [(start, end, spelling) for spelling in homophone_spellings(window)][: MAX_LOOKUPS - len(lookups)]
+            # Only spellings that are words at all are counted: a lookup in the index costs far more
+            # than asking the segmenter's dictionary, and most homophone spellings are no word.
+            words = [spelling for spelling in homophone_spellings(window) if is_dictionary_word(spelling)]
+            lookups += [(start, end, spelling) for spelling in words][: MAX_LOOKUPS - len(lookups)]
     if lookups:
         found = counts(sorted({spelling for _s, _e, spelling in lookups} | {token[s:e] for s, e, _w in lookups}))
         for start, end, spelling in lookups:

@@ -254,6 +254,15 @@ class EmbeddedEngine:
                 return words
         return self._words[1] if self._words is not None else []
 
+    def warm_up(self) -> None:
+        """Open the searcher and every segment's stored-field column now (a first read of each costs
+        tens of milliseconds), so that the first queries a server answers do not pay for it."""
+        with self._using() as searcher:
+            for reader, _offset in searcher.reader().leaf_readers():
+                first = next(iter(reader.all_doc_ids()), None)
+                if first is not None:
+                    reader.stored_fields(first)
+
     def close(self) -> None:
         """Release the cached searcher (it is reopened on next use)."""
         with self._lock:
