@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 _WORD = re.compile(r"\w")
+_BIGRAM = re.compile(r"(?=(\w\w))")
 
 
 def _analysed(line: str) -> tuple[str, str, str, str, str] | None:
@@ -31,9 +32,8 @@ def _analysed(line: str) -> tuple[str, str, str, str, str] | None:
         return None
     text = normalize(((record.get("title") or "") + "\n" + (record.get("body") or "")).strip())
     words = " ".join(w for w in segmenter().cut(text) if _WORD.search(w))
-    chars = [ch if _WORD.match(ch) else " " for ch in text]
-    bigrams = " ".join(a + b for a, b in zip(chars, chars[1:]) if a != " " and b != " ")
-    unigrams = " ".join(ch for ch in chars if ch != " ")
+    bigrams = " ".join(_BIGRAM.findall(text))  # every pair of adjacent word characters (overlapping)
+    unigrams = " ".join(_WORD.findall(text))
     return str(record.get("id")), words, bigrams, unigrams, normalize(record.get("section") or "")
 
 
