@@ -234,9 +234,18 @@ def test_a_server_process_killed_by_sigbus_is_restarted_on_the_same_port(site):
     import signal
 
     with Server(site["index"], threads=2) as server:
-        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+        listing = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        children = listing.read_text().split()
         assert len(children) >= 1  # one worker process per core
         os.kill(int(children[0]), signal.SIGBUS)
+        # The dead worker is replaced by a new process (its core dump may take a moment first).
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = listing.read_text().split()
+            if children[0] not in now and len(now) == len(children):
+                break
+            time.sleep(0.1)
+        assert children[0] not in now and len(now) == len(children)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

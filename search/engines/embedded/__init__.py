@@ -8,4 +8,8 @@ incremental runs, crash safety).
 Read side: :mod:`.doctable` (per-searcher numpy columns and text buffers), :mod:`.matching` (units →
 matching rows and BM25F), :mod:`.facets` (filters and facet counts), :mod:`.search` (results, articles,
 related, suggestions), :mod:`.engine` (:class:`~.engine.EmbeddedEngine`, the searcher cache).
+
+Indexes are opened through :func:`.inplace.open_dir`: Whoosh's compound segments read in place rather
+than copied into each process.
 """
+

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from search.engines.embedded import inplace
 from search.model import Article
 from search.ingest.sources import SeedFileResult, add_metadata
 from search.ingest.workers import ReadJob, die_with_parent
@@ -181,9 +182,7 @@ def _write_chunk(gen_dir: str, written: Any, send: Any) -> None:
     """Worker: write the inherited chunk as one segment of the index in ``gen_dir``; send the result back."""
     die_with_parent()
     try:
-        from whoosh import index as whoosh_index
-
-        send.send(("ok", _segments_of(whoosh_index.open_dir(gen_dir), [_handed_over], written)))
+        send.send(("ok", _segments_of(inplace.open_dir(gen_dir), [_handed_over], written)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which fails the build
         send.send(("error", traceback.format_exc(limit=6)))
     finally:

@@ -31,7 +31,7 @@ from typing import Any
 
 from search.atomic import read_json
 from search.engines.base import BuildReport, IndexDamaged, IndexMissing, Progress
-from search.engines.embedded import integrity
+from search.engines.embedded import inplace, integrity
 from search.engines.embedded.indexer import (
     MANIFEST_NAME,
     PENDING_NAME,
@@ -136,7 +136,6 @@ class EmbeddedEngine:
             raise IndexDamaged(self.index_dir, missing)
 
     def _open_searcher(self) -> None:
-        from whoosh import index as whoosh_index
         from whoosh.index import EmptyIndexError
 
         last_error: Exception | None = None
@@ -152,7 +151,7 @@ class EmbeddedEngine:
                 continue
             try:
                 self._guard(gen_dir)  # before opening: a damaged file is never mapped
-                ix = whoosh_index.open_dir(str(gen_dir))
+                ix = inplace.open_dir(str(gen_dir))
                 self._searcher = ix.searcher()
                 self._check_stores(gen_dir, self._searcher)
             except (OSError, EmptyIndexError) as error:
@@ -308,8 +307,6 @@ class EmbeddedEngine:
 
         Uses its own searcher so a long export neither blocks searches nor is disturbed by a refresh.
         """
-        from whoosh import index as whoosh_index
-
         from search.analysis import archive_words
         from search.engines.embedded.listing import articles_of, matching_docnums
         from search.engines.embedded.search import iter_articles
@@ -318,7 +315,7 @@ class EmbeddedEngine:
             words = self._archive_words(self._fresh_searcher())
             gen_dir = self._gen_dir
         assert gen_dir is not None
-        searcher = whoosh_index.open_dir(str(gen_dir)).searcher()
+        searcher = inplace.open_dir(str(gen_dir)).searcher()
         try:
             if q is None and not filters:
                 yield from iter_articles(searcher)

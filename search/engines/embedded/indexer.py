@@ -48,7 +48,7 @@ from search.engines.base import (
     Progress,
     SeedsMissing,
 )
-from search.engines.embedded import integrity
+from search.engines.embedded import inplace, integrity
 from search.engines.embedded.diskspace import (
     check_space,
     entries,
@@ -854,8 +854,6 @@ def _incremental_build(
     A failure (a full disk) removes whatever the run wrote into the generation directory; an index
     that cannot be read raises :class:`IndexUnreadable` (the caller rebuilds in full).
     """
-    from whoosh import index as whoosh_index
-
     from search.engines.embedded.writer import ArticleWriter
 
     known: dict[str, Any] = manifest["files"]
@@ -872,7 +870,7 @@ def _incremental_build(
 
     before = entries(gen_dir)
     try:
-        ix = whoosh_index.open_dir(str(gen_dir))
+        ix = inplace.open_dir(str(gen_dir))
         writer = ArticleWriter(ix)
     except OSError:
         remove_new_entries(gen_dir, before)
