@@ -144,3 +144,16 @@ def test_warm_up_prepares_a_server_archive_and_a_missing_index_is_left_to_the_re
     missing.warm_up()  # the same archive, once the index exists
     assert missing.search("高新区 融资").total > 0
     assert missing.search("郑洲").extra["did_you_mean"] == "郑州"  # corrections still offered after warming
+
+
+def test_a_repeated_search_gives_the_same_answer_and_sees_a_new_page(seeds_dir, index_dir):
+    # Repeats are answered from the engine's answers of this index version (pagination, back button).
+    archive = Archive.open(index_dir)
+    first = archive.search("高新区", filters={"kind": ["news"]})
+    first.results.clear()  # a caller changing its copy changes nothing for the next one
+    again = archive.search("高新区", filters={"kind": ["news"]})
+    assert again.total == archive.search("高新区", filters={"kind": "news"}).total > 0 and again.results
+    assert [hit.id for hit in archive.search("龙虾音乐节").results] == []
+    (seeds_dir / "new_page.txt").write_text(NEW_PAGE, encoding="utf-8")
+    rebuild(seeds_dir, index_dir)
+    assert len(archive.search("龙虾音乐节").results) == 1  # the new index version is searched, not the old answer

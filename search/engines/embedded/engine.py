@@ -21,9 +21,11 @@ A damaged index never becomes a traceback or a dead server:
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,10 @@ from search.query.filters import QueryError
 _OPEN_RETRIES = 5  # a full rebuild may switch generations between reading the pointer and opening
 
 
+#: Search answers kept per engine (a few KB each), for the current index version only.
+ANSWERS_KEPT = 512
+
+
 class EmbeddedEngine:
     """The Whoosh index in ``index_dir`` (see the module docstring). Thread-safe."""
 
@@ -62,6 +68,9 @@ class EmbeddedEngine:
         self._suspects: set[tuple[str, str]] = set()  # (generation, file) seen changing in place
         self._terms_cache: tuple[Any, int] | None = None
         self._words: tuple[Any, list[tuple[str, str]]] | None = None
+        # Answers of this index version: the next page, the back button and the CLI's saved queries
+        # repeat searches, and facets, ranking and snippets would otherwise be redone every time.
+        self._answers: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
 
     @property
     def state_dir(self) -> Path:
@@ -275,8 +284,21 @@ class EmbeddedEngine:
         """One page of results (see :func:`search.engines.embedded.search.run_search`)."""
         from search.engines.embedded.search import run_search
 
+        started = time.perf_counter()
         with self._using() as searcher:
-            return run_search(searcher, q, filters=filters, sort=sort, page=page, limit=limit, facet_size=facet_size)
+            key = (self._stamp, self._gen_dir, searcher.reader().generation(), q, sort, page, limit, facet_size,
+                   tuple(sorted((name, tuple(values)) for name, values in filters.items())))  # fmt: skip
+            answer = self._answers.get(key)
+            if answer is None:
+                answer = run_search(searcher, q, filters=filters, sort=sort, page=page, limit=limit, facet_size=facet_size)
+                self._answers[key] = answer
+                while len(self._answers) > ANSWERS_KEPT:
+                    self._answers.popitem(last=False)
+            else:
+                self._answers.move_to_end(key)
+            answer = copy.deepcopy(answer)  # callers add to what they get
+        answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return answer
 
     def article(self, article_id: str) -> Article | None:
         """The article with this id, or None."""
