@@ -47,6 +47,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from bench.baseline import build_plain_index
 from bench.corpus import load_articles, write_corpus_seeds
@@ -85,7 +86,7 @@ def free_port() -> int:
 
 
 def machine() -> str:
-    """CPU model, cores and Python version of this machine (for the figures' record)."""
+    """CPU model, cores, memory and Python version of this machine (for the figures' record)."""
     model = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -94,7 +95,13 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{model} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f" · {kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{model} · {os.cpu_count()} cores{memory} · Python {platform.python_version()}"
 
 
 def dir_size(path: Path) -> int:
@@ -130,8 +137,11 @@ def latency(rounds: list[list[float]]) -> dict[str, float]:
     return figures
 
 
-def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
-    """Search latency through the Python API (one warm Archive, as a server holds it)."""
+def time_searches(
+    index_dir: Path, rounds: int, queries: list[tuple[str, dict[str, list[str]] | None]], clock: Any = time.perf_counter
+) -> dict[str, float]:
+    """Latency of ``queries`` through the Python API (one warm Archive, as a server holds it), by
+    ``clock``: wall time, or ``time.process_time`` for what a search costs a core."""
     from search.api import Archive
 
     archive = Archive.open(index_dir)
@@ -139,12 +149,17 @@ def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
     times: list[list[float]] = []
     for _ in range(rounds):
         times.append([])
-        for q, filters in searches():
-            started = time.perf_counter()
+        for q, filters in queries:
+            started = clock()
             archive.search(q, filters=filters, limit=10)
-            times[-1].append(time.perf_counter() - started)
+            times[-1].append(clock() - started)
     archive.close()
     return latency(times)
+
+
+def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
+    """Search latency of :func:`searches` through the Python API."""
+    return time_searches(index_dir, rounds, searches())
 
 
 def time_did_you_mean(index_dir: Path, rounds: int) -> dict[str, float]:

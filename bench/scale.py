@@ -31,10 +31,8 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,18 +44,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline import build_plain_index
-from bench.run import UNSPACED
+from bench import run as run_queries
+from bench.run import UNSPACED, dir_size, free_port, machine, percentile, time_searches
 from bench.corpus import load_articles, write_corpus_seeds, write_scaled_corpus
 
 REPO = Path(__file__).resolve().parent.parent
-#: Queries as people type them, over the seed pages and the THUCNews corpus: words, unspaced runs of
-#: several words, fragments, one character, phrases, OR, exclusions, traditional and full-width
-#: forms, field prefixes.
+#: Queries as people type them, over the seed pages and the THUCNews corpus: :mod:`bench.run`'s words,
+#: unspaced runs, names and fragments, plus more unspaced runs of several words, fragments, one
+#: character, phrases and exclusions.
 QUERIES = [
-    "高新区", "小微企业 融资", "微企", "融资协调工作专题", "狼城岗", "开门红 -新密", "\"城市更新\"", "黨史學習教育",
-    "ＴＯＤ", "氢能", "金水区 招商", "title:高新区", "place:登封市", "reporter:孙庆辉", "万人助万企", "营商环境",
-    "篮球", "湖人 季后赛", "股市", "房价 上涨", "高考", "游戏", "手机", "电影 票房", "基金", "装修", "时尚 春季",
-    "科比", "央行 利率", "教育部", "房地产 调控", "足球 OR 篮球", "新浪 体育讯", "\"北京时间\"", "投资者",
+    *run_queries.QUERIES,
     # unspaced runs of several words
     "湖人季后赛", "房价上涨", "央行加息", "电影票房", "高考志愿填报", "基金经理", "手机游戏", "北京房价",
     # fragments and single characters
@@ -74,46 +70,11 @@ WARM_UP = "天气"  # shares no word with QUERIES: their first round meets an em
 CONCURRENCY_SECONDS = 10.0
 
 
-def percentile(values: list[float], share: float) -> float:
-    """The ``share`` percentile (0–1) of ``values``, nearest-rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def machine() -> str:
-    """CPU model, cores, memory and Python version of this machine (for the figures' record)."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f" · {kb / 1024 / 1024:.0f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{model} · {os.cpu_count()} cores{memory} · Python {platform.python_version()}"
-
-
 def load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
-
-
-def dir_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def latency(rounds: list[list[float]]) -> dict[str, float]:
@@ -152,36 +113,12 @@ def median_run(args: list[str], runs: int = 3) -> float:
 def cpu_api(index_dir: Path, rounds: int) -> dict[str, float]:
     """CPU seconds per search through the Python API (``time.process_time``): what a search costs a
     core, whatever else the machine runs (wall times on a loaded machine are mostly waiting)."""
-    from search.api import Archive
-
-    archive = Archive.open(index_dir)
-    archive.search(WARM_UP)
-    times: list[list[float]] = []
-    for _ in range(rounds):
-        times.append([])
-        for q, filters in query_list():
-            started = time.process_time()
-            archive.search(q, filters=filters, limit=10)
-            times[-1].append(time.process_time() - started)
-    archive.close()
-    return latency(times)
+    return time_searches(index_dir, rounds, query_list(), time.process_time)
 
 
 def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
     """Search latency through the Python API (one warm Archive, as a server holds it)."""
-    from search.api import Archive
-
-    archive = Archive.open(index_dir)
-    archive.search(WARM_UP)  # warm-up: open the searcher, build its tables, load the segmenter
-    times: list[list[float]] = []
-    for _ in range(rounds):
-        times.append([])
-        for q, filters in query_list():
-            started = time.perf_counter()
-            archive.search(q, filters=filters, limit=10)
-            times[-1].append(time.perf_counter() - started)
-    archive.close()
-    return latency(times)
+    return time_searches(index_dir, rounds, query_list())
 
 
 # -- HTTP ------------------------------------------------------------------------------------------
