@@ -453,10 +453,10 @@ def test_the_rarest_word_is_scanned_once_and_the_others_only_inside_its_articles
     scans: list[bytes] = []
     original = TextBuffer.occurrence_counts
 
-    def counting(self: TextBuffer, needle: bytes, docnums: Any, title_only: bool, confirm: Any) -> Any:
+    def counting(self: TextBuffer, needle: bytes, docnums: Any, title_only: bool, confirm: Any, edges: Any = (False, False)) -> Any:
         if docnums is None:
             scans.append(needle)
-        return original(self, needle, docnums, title_only, confirm)
+        return original(self, needle, docnums, title_only, confirm, edges)
 
     # The whole-archive lookups (through the fragment postings): one, for the rarest word.
     monkeypatch.setattr(TextBuffer, "occurrence_counts", counting)
@@ -473,3 +473,20 @@ def test_suggestions_keep_the_whole_query_and_complete_its_last_word(searcher: A
     for item in suggest(searcher, "高新区 孙"):
         assert item["text"].startswith("高新区 ")
         assert run_search(searcher, item["text"])["total"] >= 1  # picking a completion finds something
+
+
+def test_a_run_with_digit_or_latin_edges_is_not_found_inside_a_longer_number_or_word(tmp_path: Path) -> None:
+    # 2009年 must not match inside 12009年 (a file number), nor tod inside method; the same run
+    # standing alone, or after a Chinese character, matches.
+    articles = [
+        art("d1", "文件编号", "第12009年度文件已下发。method 课程。", kind="news", source="d1.txt"),
+        art("d2", "基金收益", "2009年8月基金收益上涨。客运站TOD项目。", kind="news", source="d2.txt"),
+        art("d3", "年报", "截至去年2009年底，规模扩大。", kind="news", source="d3.txt"),
+    ]
+    ix = index.create_in(str(tmp_path), build_schema())
+    with ix.writer() as writer:
+        add_articles(writer, articles)
+    with ix.searcher() as s:
+        assert set(ids(run_search(s, "2009年", limit=10))) == {"d2", "d3"}
+        assert set(ids(run_search(s, "tod", limit=10))) == {"d2"}
+        assert set(ids(run_search(s, "2009年8月", limit=10))) == {"d2"}

@@ -173,10 +173,16 @@ class SegmentText:
         return docs, head, body
 
     def verify(
-        self, locals_: np.ndarray, needle: bytes, title_only: bool, confirm: Callable[[bytes], int] | None
+        self,
+        locals_: np.ndarray,
+        needle: bytes,
+        title_only: bool,
+        confirm: Callable[[bytes], int] | None,
+        edges: tuple[bool, bool] = (False, False),
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Count ``needle`` in the text of each candidate document: ``(local docs, head, body)`` of
-        those holding it."""
+        those holding it. ``edges``: whether an occurrence must not be preceded / followed by a Latin
+        letter or digit in its field (``2009`` is not in ``12009``), checked on the bytes in place."""
         store = self.store
         base = store._text_base
         starts = store.starts[locals_].astype(np.int64) + base
@@ -185,6 +191,7 @@ class SegmentText:
         text = store.text
         find = text.find
         size = len(needle)
+        bounded = edges[0] or edges[1]
         slices = confirm is not None or b"\0" in needle  # a NUL could span the separator: count field by field
         docs, head, body = [], [], []
         for local, start, sep, end in zip(locals_.tolist(), starts.tolist(), heads.tolist(), ends.tolist()):
@@ -199,6 +206,9 @@ class SegmentText:
                     continue
                 in_head = in_body = 0
                 while pos != -1:
+                    if bounded and not _stands_alone(text, pos, size, start, sep, end, edges):
+                        pos = find(needle, pos + 1, stop)  # an overlapping occurrence may still stand alone
+                        continue
                     if pos < sep:
                         in_head += 1
                     else:
@@ -235,6 +245,20 @@ class SegmentText:
         return pos != -1
 
 
+#: Bytes an occurrence with a Latin or digit edge must not touch (normalised text is lower case;
+#: an ASCII byte is never part of another character in UTF-8, so one byte decides).
+_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _stands_alone(text: Any, pos: int, size: int, start: int, head: int, end: int, edges: tuple[bool, bool]) -> bool:
+    """True if the occurrence at ``pos`` is not glued to a letter or digit inside its field (headline
+    ``[start, head)`` or body ``[head + separator, end)``), on the edges that ``edges`` asks for."""
+    field_start, field_end = (start, head) if pos < head else (head + _SEP, end)
+    if edges[0] and pos > field_start and text[pos - 1] in _ALNUM:
+        return False
+    return not (edges[1] and pos + size < field_end and text[pos + size] in _ALNUM)
+
+
 def _count(text: Any, start: int, head: int, end: int, needle: bytes, title_only: bool, confirm: Callable[[bytes], int] | None) -> tuple[int, int]:
     body = head + _SEP
     if confirm is not None:
@@ -260,7 +284,12 @@ class TextBuffer:
         return segment, docnum - segment.base
 
     def occurrence_counts(
-        self, needle: bytes, docnums: Sequence[int] | np.ndarray | None, title_only: bool, confirm: Callable[[bytes], int] | None
+        self,
+        needle: bytes,
+        docnums: Sequence[int] | np.ndarray | None,
+        title_only: bool,
+        confirm: Callable[[bytes], int] | None,
+        edges: tuple[bool, bool] = (False, False),
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(docnums, headline hits, body hits)`` (int64 arrays, docnums ascending) of the documents
         whose text holds ``needle``: in the whole archive, or only among ``docnums``.
@@ -268,14 +297,15 @@ class TextBuffer:
         Candidates come from the fragment postings; their counts are the answer where the postings
         decide (one character; two different characters, without ``confirm``), otherwise each
         candidate's text is counted (``confirm(text)`` — a regex count, for units that ``needle``
-        alone does not decide — replaces the plain count where given). The whole text is never
+        alone does not decide — replaces the plain count where given; ``edges`` asks for Latin and
+        digit boundaries, checked on the bytes without decoding). The whole text is never
         scanned unless the needle has no indexed gram (only punctuation).
         """
         if not needle or not self.segments:
             return _EMPTY, _EMPTY, _EMPTY
         text = needle.decode("utf-8", "replace")
         wanted = None if docnums is None else np.unique(np.asarray(docnums, dtype=np.int64))
-        exact = confirm is None and exact_from_postings(text)
+        exact = confirm is None and not any(edges) and exact_from_postings(text)
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         bounds = np.append(self._bases, np.iinfo(np.int64).max)
         for index, segment in enumerate(self.segments):
@@ -298,7 +328,7 @@ class TextBuffer:
                     candidates = np.intersect1d(candidates, restrict, assume_unique=True)
                 if not len(candidates):
                     continue
-                docs, head, body = segment.verify(candidates, needle, title_only, confirm)
+                docs, head, body = segment.verify(candidates, needle, title_only, confirm, edges)
             if len(docs):
                 parts.append((docs + segment.base, head, body))
         if not parts:

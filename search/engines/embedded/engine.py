@@ -119,6 +119,10 @@ class EmbeddedEngine:
         """
         recorded = self._recorded(gen_dir)
         present = [name for name in recorded if (gen_dir / name).exists()]
+        if not recorded:
+            # The manifest cannot be read (rewritten in place as this runs, or damaged): remember
+            # every index file's stamp anyway, so that a file changed in place later is still noticed.
+            present = list(integrity.index_files(gen_dir))
         opened = {name: stamp for name, stamp in integrity.stamps(gen_dir, present).items() if stamp is not None}
         suspect = [name for name in opened if (str(gen_dir), name) in self._suspects]
         problems = self._verifier.problems(gen_dir, recorded, names=[name for name in opened if name not in suspect])

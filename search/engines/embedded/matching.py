@@ -410,14 +410,19 @@ class Matcher:
         needle = max(parts, key=len).encode("utf-8")
         simple = len(parts) == 1 and not re.search(r"^[a-z0-9]|[a-z0-9]$", parts[0])
         confirm = None
+        edges = (False, False)
         pattern = term_pattern(term)
-        if not simple and pattern is not None:
+        if len(parts) == 1 and not simple and pattern is not None:
+            # One run with a Latin or digit edge (2009年8月, tod): its boundaries are checked on the
+            # bytes in place, instead of decoding each candidate's text for a regex.
+            edges = (bool(re.match(r"[a-z0-9]", parts[0])), bool(re.search(r"[a-z0-9]$", parts[0])))
+        elif not simple and pattern is not None:
 
             def confirm(text: bytes) -> int:
                 return len(pattern.findall(text.decode("utf-8", "replace")))
 
         docnums = self.table.docnums[candidates] if candidates is not None else None
-        found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, term.scope == "title", confirm)
+        found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, term.scope == "title", confirm, edges)
         if len(found):
             rows = self.table.row_of[found]
             live = rows >= 0
