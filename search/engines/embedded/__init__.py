@@ -12,4 +12,3 @@ related, suggestions), :mod:`.engine` (:class:`~.engine.EmbeddedEngine`, the sea
 Indexes are opened through :func:`.inplace.open_dir`: Whoosh's compound segments read in place rather
 than copied into each process.
 """
-

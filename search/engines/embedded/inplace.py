@@ -7,8 +7,8 @@ every part a searcher opens is duplicated into the process's private memory. At 
 was 190 MB in each server worker (3.8 KB an article, growing with the archive), on top of the pages of
 the map itself.
 
-:func:`open_dir` (Whoosh's ``open_dir``, which every index opening here goes through) first replaces the ``BufferFile`` the compound storage builds with one whose sequential
-reads go through a small buffered reader over the same view: the parts stay in the page cache, shared
+:func:`open_dir` (Whoosh's ``open_dir``, which every index opening here goes through) first
+replaces the ``BufferFile`` the compound storage builds with one whose sequential reads go through a small buffered reader over the same view: the parts stay in the page cache, shared
 by every worker and reclaimable, and random reads (``get``, most of what the codec does) were already
 slices of the view. Whoosh is pinned to 2.7.x, its last line, so the class replaced will not move.
 """

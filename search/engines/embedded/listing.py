@@ -115,22 +115,20 @@ _VOCABULARY_FIELDS = (("place", "place"), ("person", "person"), ("org", "org"), 
 def _vocabulary(searcher: Any) -> list[dict[str, Any]]:
     # Segment by segment: a MultiReader merges every term's infos across segments in Python, which
     # cost 150 µs a term (1.7 s at 50,000 articles) against 18 µs from each segment's own terms.
-    frequencies: dict[tuple[str, str], int] = {}  # (field, text) -> articles, summed over segments
+    frequencies: dict[str, dict[str, int]] = {name: {} for name, _kind in _VOCABULARY_FIELDS}  # summed over segments
     for reader, _offset in searcher.reader().leaf_readers():
         for fieldname, _kind in _VOCABULARY_FIELDS:
             if fieldname not in reader.schema:
                 continue
+            field_counts = frequencies[fieldname]
             for term, info in reader.iter_field(fieldname):
                 text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
                 if len(text) < 2 or len(text) > 12 or not CJK_RUN.fullmatch(text):
                     continue
-                key = (fieldname, text)
-                frequencies[key] = frequencies.get(key, 0) + info.doc_frequency()
+                field_counts[text] = field_counts.get(text, 0) + info.doc_frequency()
     counts: dict[str, list[Any]] = {}
     for fieldname, kind in _VOCABULARY_FIELDS:  # a name's kind wins over "word"; the count is the largest
-        for (field_of, text), df in frequencies.items():
-            if field_of != fieldname:
-                continue
+        for text, df in frequencies[fieldname].items():
             entry = counts.get(text)
             if entry is None:
                 counts[text] = [df, kind]

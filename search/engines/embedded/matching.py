@@ -408,18 +408,18 @@ class Matcher:
         if not parts:
             return head, body
         needle = max(parts, key=len).encode("utf-8")
-        simple = len(parts) == 1 and not re.search(r"^[a-z0-9]|[a-z0-9]$", parts[0])
         confirm = None
         edges = (False, False)
-        pattern = term_pattern(term)
-        if len(parts) == 1 and not simple and pattern is not None:
-            # One run with a Latin or digit edge (2009年8月, tod): its boundaries are checked on the
-            # bytes in place, instead of decoding each candidate's text for a regex.
-            edges = (bool(re.match(r"[a-z0-9]", parts[0])), bool(re.search(r"[a-z0-9]$", parts[0])))
-        elif not simple and pattern is not None:
+        pattern = term_pattern(term)  # None for a date
+        if pattern is not None and len(parts) > 1:
 
-            def confirm(text: bytes) -> int:
+            def confirm(text: bytes) -> int:  # several runs: the regex lets separators stand between them
                 return len(pattern.findall(text.decode("utf-8", "replace")))
+
+        elif pattern is not None:
+            # One run: a Latin or digit edge must not continue a longer word or number (tod, 2009年8月),
+            # checked on the bytes in place instead of decoding each candidate for a regex.
+            edges = (bool(re.match(r"[a-z0-9]", parts[0])), bool(re.search(r"[a-z0-9]$", parts[0])))
 
         docnums = self.table.docnums[candidates] if candidates is not None else None
         found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, term.scope == "title", confirm, edges)
