@@ -17,15 +17,17 @@ NAME_FIELDS = ("byline", "person", "place")
 
 
 def _read_names(searcher: Any) -> frozenset[str]:
-    reader = searcher.reader()
+    # Segment by segment: a MultiReader's lexicon merges every segment's terms through a heap in
+    # Python (0.3 s of each cold search at 200,000 articles); the set removes the duplicates anyway.
     names: set[str] = set()
-    for fieldname in NAME_FIELDS:
-        if fieldname not in reader.schema:
-            continue
-        for term in reader.lexicon(fieldname):
-            name = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-            if len(name) >= 2:
-                names.add(name)
+    for reader, _offset in searcher.reader().leaf_readers():
+        for fieldname in NAME_FIELDS:
+            if fieldname not in reader.schema:
+                continue
+            for term in reader.lexicon(fieldname):
+                name = term.decode("utf-8") if isinstance(term, bytes) else str(term)
+                if len(name) >= 2:
+                    names.add(name)
     return frozenset(names)
 
 

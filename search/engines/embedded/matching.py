@@ -218,15 +218,13 @@ class Matcher:
         # Counting inside many rows one by one costs more than one scan of all text.
         inside = rows if rows.sum() <= _RESTRICTED_SCAN_SHARE * self.size else None
         for run in runs:
-            head, body = self._occurrences(run, inside)
-            head, body = np.where(rows, head, 0.0), np.where(rows, body, 0.0)
-            found = (head > 0) | (body > 0)
-            if found.any():
-                idf = _idf(self.count, int(found.sum()))
-                bonus = WEIGHTS["title"] * _bm25(head, self.norms["title"], idf)
+            found = self._occurrences(run, inside).within(rows)
+            if len(found.rows):
+                idf = _idf(self.count, len(found.rows))
+                bonus = WEIGHTS["title"] * _bm25(found.head, self.norms["title"][found.rows], idf)
                 if run.scope != "title":
-                    bonus += WEIGHTS["body"] * _bm25(body, self.norms["body"], idf)
-                total += WEIGHTS["run"] * bonus
+                    bonus += WEIGHTS["body"] * _bm25(found.body, self.norms["body"][found.rows], idf)
+                total[found.rows] += WEIGHTS["run"] * bonus
         return total
 
     def rescore(self, clauses: Sequence[Clause], runs: Sequence[Term], rows: np.ndarray) -> np.ndarray:
@@ -336,9 +334,7 @@ class Matcher:
         several = len(words) > 1
         chunks = term_chunks(term)
         scanned = bool(CJK_RUN.search(term.text)) or len(chunks) > 1 or several
-        head_hits = body_hits = None
-        if scanned:
-            head_hits, body_hits = self._occurrences(term, candidates)
+        hits = self._occurrences(term, candidates) if scanned else None
         docs = np.zeros(self.size, dtype=bool)
         score = np.zeros(self.size, dtype=np.float64)
         body_word = np.zeros(self.size, dtype=bool)
@@ -347,20 +343,20 @@ class Matcher:
             if several and name == "title":
                 present &= self.table.mask(self.searcher.docs_for_query(wq.Phrase("title", words)))
             elif several:
-                assert body_hits is not None
-                present &= body_hits > 0  # the words stand together in the text
+                assert hits is not None
+                present &= self._mask(hits.rows[hits.body > 0])  # the words stand together in the text
             if name == "body":
                 body_word = present
             docs |= present
             score += WEIGHTS[name] * np.where(present, word_score, 0.0)
-        if head_hits is not None and body_hits is not None:
-            found = (head_hits > 0) | (body_hits > 0)
-            docs |= found
-            idf = _idf(self.count, int(found.sum()))
-            fragment = WEIGHTS["title"] * _bm25(head_hits, self.norms["title"], idf)
+        if hits is not None and len(hits.rows):
+            # Scored on the rows holding the characters only (BM25 of no occurrence is 0 anyway).
+            docs[hits.rows] = True
+            idf = _idf(self.count, len(hits.rows))
+            fragment = WEIGHTS["title"] * _bm25(hits.head, self.norms["title"][hits.rows], idf)
             if term.scope != "title":
-                fragment += WEIGHTS["body"] * _bm25(body_hits, self.norms["body"], idf)
-            score += WEIGHTS["fragment"] * fragment
+                fragment += WEIGHTS["body"] * _bm25(hits.body, self.norms["body"][hits.rows], idf)
+            score[hits.rows] += WEIGHTS["fragment"] * fragment
         if term.scope == "all" and len(chunks) == 1:
             named = self._names(chunks[0])
             if named.any():
@@ -399,14 +395,18 @@ class Matcher:
             score[rows] += _bm25(weights, self.norms[fieldname][rows], _idf(self.count, len(rows)))
         return present, score
 
-    def _occurrences(self, term: Term, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row counts of the term's characters in headline and body (inside ``candidates`` only,
-        when given)."""
+    def _mask(self, rows: np.ndarray) -> np.ndarray:
+        """The boolean mask of ``rows``."""
+        mask = np.zeros(self.size, dtype=bool)
+        mask[rows] = True
+        return mask
+
+    def _occurrences(self, term: Term, candidates: np.ndarray | None) -> "Occurrences":
+        """The rows holding the term's characters, with their counts in headline and body (inside
+        ``candidates`` only, when given)."""
         parts = term_chunks(term)
-        head = np.zeros(self.size, dtype=np.float64)
-        body = np.zeros(self.size, dtype=np.float64)
         if not parts:
-            return head, body
+            return Occurrences.none()
         needle = max(parts, key=len).encode("utf-8")
         confirm = None
         edges = (False, False)
@@ -423,12 +423,30 @@ class Matcher:
 
         docnums = self.table.docnums[candidates] if candidates is not None else None
         found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, term.scope == "title", confirm, edges)
-        if len(found):
-            rows = self.table.row_of[found]
-            live = rows >= 0
-            head[rows[live]] = head_hits[live]
-            body[rows[live]] = body_hits[live]
-        return head, body
+        rows = self.table.row_of[found] if len(found) else found
+        held = (rows >= 0) & ((head_hits > 0) | (body_hits > 0))  # live documents that have it
+        return Occurrences(rows[held], head_hits[held].astype(np.float64), body_hits[held].astype(np.float64))
+
+
+@dataclass
+class Occurrences:
+    """Where a term's characters occur: rows (distinct) and their headline and body counts. Sparse:
+    a term is in a few rows of a large archive, and per-row arrays of the archive's size made every
+    term cost the same whatever it matched."""
+
+    rows: np.ndarray
+    head: np.ndarray
+    body: np.ndarray
+
+    @classmethod
+    def none(cls) -> "Occurrences":
+        """No occurrence."""
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+
+    def within(self, mask: np.ndarray) -> "Occurrences":
+        """Only the occurrences in the rows of the boolean ``mask``."""
+        keep = mask[self.rows]
+        return Occurrences(self.rows[keep], self.head[keep], self.body[keep])
 
 
 @dataclass
