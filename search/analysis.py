@@ -28,6 +28,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -123,10 +124,40 @@ _SEGMENTERS_KEPT = 4  # one rjieba instance per dictionary in use (~0.4 s to bui
 _segmenters: dict[tuple[tuple[str, str | None], ...], Any] = {}
 
 
-def _build_segmenter(extra: tuple[tuple[str, str | None], ...]) -> Any:
-    import rjieba
+def _jieba_class() -> Any:
+    """rjieba's ``Jieba`` class, without building the package's default instance where possible.
 
-    jieba = rjieba.Jieba()
+    ``import rjieba`` builds a default segmenter (its whole dictionary: ~0.25 s) that searching never
+    uses, on top of our own: a cold ``newsearch search`` built the dictionary twice. The native module
+    is loaded on its own, under its own name, so a later ``import rjieba`` (indexing uses the default
+    instance's tagger) finds it and builds the default then.
+    """
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    loaded = sys.modules.get("rjieba.rjieba") or sys.modules.get("rjieba")
+    if loaded is not None:
+        return loaded.Jieba
+    spec = importlib.util.find_spec("rjieba")  # finds the package without running its __init__
+    for location in list(spec.submodule_search_locations or []) if spec is not None else []:
+        for path in sorted(Path(location).glob("rjieba*.so")):
+            native_spec = importlib.util.spec_from_file_location(
+                "rjieba.rjieba", path, loader=importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(path))
+            )
+            if native_spec is None or native_spec.loader is None:
+                continue
+            native = importlib.util.module_from_spec(native_spec)
+            native_spec.loader.exec_module(native)
+            sys.modules["rjieba.rjieba"] = native
+            return native.Jieba
+    import rjieba  # another layout of the package: its own loader
+
+    return rjieba.Jieba
+
+
+def _build_segmenter(extra: tuple[tuple[str, str | None], ...]) -> Any:
+    jieba = _jieba_class()()
     for word, freq, tag in userdict_entries():
         jieba.add_word(word, freq, tag)
     for word, tag in extra:

@@ -272,7 +272,7 @@ def render_table(response: SearchResponse, color: bool = False, facets: bool = T
         + (f", showing {shown}" if response.results else "")
         + f" (page {response.page} of {response.pages}, {response.sort}, {response.took_ms:.0f} ms)"
     )
-    from search.ingest.sources import printable_name
+    from search.ingest.files import printable_name
 
     if facets:
         for name, values in response.facets.items():
@@ -289,7 +289,7 @@ def _shell_quote(text: str) -> str:
 def _reading_notes(response: SearchResponse) -> list[str]:
     """Lines saying how the query was read: words the results lack (with the query requiring them
     all), syntax that was ignored, dates typed as text."""
-    from search.ingest.sources import printable_name
+    from search.ingest.files import printable_name
     from search.query.plan import IGNORED_REASONS
 
     lines = []
@@ -351,7 +351,7 @@ def render_report(report: BuildReport) -> list[str]:
 
     File names are printed with newlines, terminal escapes and other unprintable characters escaped.
     """
-    from search.ingest.sources import printable_name
+    from search.ingest.files import printable_name
 
     lines = []
     if report.full and report.full_reason:
@@ -514,7 +514,7 @@ def show_command(article_id: str, index_dir: Path, fmt: str) -> None:
     if fmt == "json":
         click.echo(_json(article.to_dict()))
         return
-    from search.ingest.sources import printable_name
+    from search.ingest.files import printable_name
 
     data = article.to_dict()
     lines = [part for part in (article.kicker, article.title or "(untitled)", article.subtitle) if part]

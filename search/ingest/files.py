@@ -44,6 +44,17 @@ def is_seed_name(name: str) -> bool:
     return not name.startswith(".") and Path(name).suffix.lower() in PAGE_SUFFIXES + JSONL_SUFFIXES and name_is_utf8(name)
 
 
+def printable_name(name: str) -> str:
+    """A file name safe to print in a report or on a terminal: bytes that are not UTF-8 and unprintable
+    characters (newlines, terminal escapes, bidi overrides) written as escapes.
+
+    >>> printable_name("a\\nb\\x1b[2J.txt")
+    'a\\\\nb\\\\x1b[2J.txt'
+    """
+    name = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)
+
+
 @dataclass
 class SeedScan:
     """The entries of a seeds directory: seed files to read, and the entries skipped (with why)."""
@@ -70,10 +81,6 @@ def link_target_problem(path: Path, seeds_dir: Path, follow_symlinks: bool) -> s
 def scan_seeds(seeds_dir: Path, follow_symlinks: bool = False) -> SeedScan:
     """List ``seeds_dir``: seed files by name, and every other file reported (hidden files and the
     configuration files of :data:`SEED_CONFIG_FILES` aside; directories are not seed entries)."""
-    from search.ingest.sources import (
-        printable_name,  # the one escaping rule for names in reports
-    )
-
     seeds_dir = Path(seeds_dir)
     scan = SeedScan()
     found: dict[str, Path] = {}

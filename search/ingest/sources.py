@@ -25,6 +25,7 @@ from search.ingest.files import (
     ReadFacts,
     SeedFile,
     name_is_utf8,
+    printable_name,
     scan_seeds,
 )
 from search.ingest.metadata import describe
@@ -74,17 +75,6 @@ class SeedFileResult:
         if facts.changed:
             self.changed = True
             self.problems.append(facts.changed)
-
-
-def printable_name(name: str) -> str:
-    """A file name safe to print in a report or on a terminal: bytes that are not UTF-8 and unprintable
-    characters (newlines, terminal escapes, bidi overrides) written as escapes.
-
-    >>> printable_name("a\\nb\\x1b[2J.txt")
-    'a\\\\nb\\\\x1b[2J.txt'
-    """
-    name = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)
 
 
 def list_seed_files(seeds_dir: Path, follow_symlinks: bool = False) -> list[Path]:

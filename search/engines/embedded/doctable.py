@@ -419,6 +419,11 @@ class PerSearcher(Generic[T]):
                 value = self._values[searcher] = self._make(searcher)
             return value
 
+    def made(self, searcher: Any) -> T | None:
+        """The value of ``searcher`` if it was made already, else None (nothing is made)."""
+        with self._lock:
+            return self._values.get(searcher)
+
 
 _store_cache: dict[str, tuple[tuple[int, int, int, int] | None, SegmentStore]] = {}  # path -> (file stamp, store)
 _store_cache_lock = threading.Lock()

@@ -109,8 +109,9 @@ class EmbeddedEngine:
         recorded = manifest.get("index_files") if isinstance(manifest, dict) else None
         return recorded if isinstance(recorded, dict) else {}
 
-    def _guard(self, gen_dir: Path) -> None:
-        """Check the generation's index files against the manifest and remember their stamps.
+    def _guard(self, gen_dir: Path) -> dict[str, Any]:
+        """Check the generation's index files against the manifest and remember their stamps; returns
+        the manifest's record of them.
 
         Files the manifest does not list yet (an incremental commit whose manifest is still being
         written) are left unguarded until the next refresh; files it lists that are gone were merged
@@ -130,14 +131,14 @@ class EmbeddedEngine:
         if problems:
             raise IndexDamaged(self.index_dir, problems)
         self._opened = opened
+        return recorded
 
-    def _check_stores(self, gen_dir: Path, searcher: Any) -> None:
+    def _check_stores(self, recorded: dict[str, Any], gen_dir: Path, searcher: Any) -> None:
         """Raise :class:`IndexDamaged` if a segment the searcher reads lacks the store file (``.nsx``)
         the manifest records for it: Whoosh opens a segment without it, and a store rebuilt in memory
         would hide the damage (a segment written without a store, not recorded, is fine)."""
         from search.engines.embedded.segstore import EXTENSION
 
-        recorded = self._recorded(gen_dir)
         missing = []
         for leaf, _base in searcher.reader().leaf_readers():
             segment = leaf.segment() if callable(getattr(leaf, "segment", None)) else None
@@ -163,10 +164,11 @@ class EmbeddedEngine:
                 time.sleep(0.05 * (attempt + 1))
                 continue
             try:
-                self._guard(gen_dir)  # before opening: a damaged file is never mapped
+                # The manifest is read once per opening: it lists every article id (megabytes).
+                recorded = self._guard(gen_dir)  # before opening: a damaged file is never mapped
                 ix = inplace.open_dir(str(gen_dir))
                 self._searcher = ix.searcher()
-                self._check_stores(gen_dir, self._searcher)
+                self._check_stores(recorded, gen_dir, self._searcher)
             except (OSError, EmptyIndexError) as error:
                 # The pointer moved (or the index is being deleted) while we were opening: look again.
                 last_error = error
@@ -214,8 +216,7 @@ class EmbeddedEngine:
                 if not self._searcher.up_to_date():
                     assert self._gen_dir is not None
                     self._searcher = self._searcher.refresh()  # an incremental run committed
-                    self._guard(self._gen_dir)
-                    self._check_stores(self._gen_dir, self._searcher)
+                    self._check_stores(self._guard(self._gen_dir), self._gen_dir, self._searcher)
             except IndexDamaged:
                 self._close_searcher()
                 raise
@@ -268,8 +269,12 @@ class EmbeddedEngine:
 
     def warm_up(self) -> None:
         """Open the searcher and every segment's stored-field column now (a first read of each costs
-        tens of milliseconds), so that the first queries a server answers do not pay for it."""
+        tens of milliseconds), and the names that cutting queries looks up, so that the first queries
+        a server answers do not pay for it."""
+        from search.engines.embedded.lexicon import read_names
+
         with self._using() as searcher:
+            read_names(searcher)
             for reader, _offset in searcher.reader().leaf_readers():
                 first = next(iter(reader.all_doc_ids()), None)
                 if first is not None:

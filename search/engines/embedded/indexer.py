@@ -442,7 +442,6 @@ def _rebuild_locked(
     verify: bool = False,
 ) -> None:
     from search.analysis import ANALYSIS_VERSION
-    from search.engines.embedded.bulk import worker_count
 
     pointer = read_pointer(index)
     gen_dir = current_generation_dir(index)
@@ -515,9 +514,20 @@ def _rebuild_locked(
                 before = manifest
                 plan = _plan(seeds, None, options.follow_symlinks)
                 report.skipped.update(plan.unsupported)
+        from search.engines.embedded.bulk import worker_count  # extraction's modules: a full build only
+
         _full_build(index, pointer, plan, options, report, ANALYSIS_VERSION, worker_count(jobs))
         if before is not None:
             report.removed = sorted(name for name in before["files"] if name not in plan.files)
+
+
+#: Notes about one run's reading (see :func:`_read_problems`); manifests written before those notes
+#: were kept out of them may still hold some, which later runs must not repeat.
+_RUN_NOTES = ("indexed as read (the next run reads it again if it changes)", "changed during this run (after it was listed)")
+
+
+def _lasting(problems: list[str]) -> list[str]:
+    return [problem for problem in problems if not any(note in problem for note in _RUN_NOTES)]
 
 
 def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan) -> None:
@@ -529,8 +539,8 @@ def _report_unchanged(report: BuildReport, manifest: dict[str, Any], plan: _Plan
             report.unchanged.append(name)
         if entry.get("refused"):
             report.refused[name] = "; ".join(entry.get("problems") or [])
-        if entry.get("problems") and not entry.get("skipped"):
-            report.problems[name] = list(entry["problems"])
+        if _lasting(entry.get("problems") or []) and not entry.get("skipped"):
+            report.problems[name] = _lasting(entry["problems"])
     report.articles_total = sum(len(entry.get("ids", [])) for entry in manifest["files"].values())
 
 
@@ -584,7 +594,10 @@ def _extract(
     for name, result in zip(names, results):
         done += 1
         problems = list(result.problems)
-        problems += _read_problems(plan, name, result)
+        # What this run saw while reading (a file modified just before it) is said in this run's
+        # report only: kept in the manifest, a later run would repeat "before this run" of itself.
+        this_run = _read_problems(plan, name, result)
+        problems += this_run
         kept, shadowed = [], []
         for article in result.articles:
             owner = owners.get(article.id)
@@ -608,7 +621,7 @@ def _extract(
             "catalog": _digest(_catalog_entry(plan, name)),
             "ids": [article.id for article in kept],
             "shadowed": shadowed,
-            "problems": problems,
+            "problems": [problem for problem in problems if problem not in this_run],
             "skipped": bool(result.skipped or not kept),
             "refused": result.refused,
         }

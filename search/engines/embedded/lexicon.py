@@ -2,12 +2,13 @@
 
 Reporters, correspondents and photographers (the ``byline`` field), people and places are kept whole
 when a query is cut into words, so ``刘云华小微企业`` is 刘云华 / 小微 / 企业 and not the
-segmenter's guess 刘云华小微 / 企业. The set is read once per searcher from the name fields' term
-lists (a few thousand names for tens of thousands of articles).
+segmenter's guess 刘云华小微 / 企业. A query's candidates are looked up in the name fields' terms;
+for a very long query the whole set is read once per searcher.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,12 +35,38 @@ def _read_names(searcher: Any) -> frozenset[str]:
 _names = PerSearcher(_read_names)
 
 
+#: Up to this many candidates are looked up term by term in the name fields; more (a pasted
+#: paragraph has thousands of substrings) read every name of the index once, kept per searcher.
+MAX_LOOKUPS = 128
+_queries = PerSearcher(lambda _searcher: itertools.count())  # queries cut with each searcher so far
+
+
+def read_names(searcher: Any) -> frozenset[str]:
+    """Every name of the searcher's index, read now and kept for its later queries (a server reads
+    them as it starts)."""
+    return _names(searcher)
+
+
 class IndexLexicon:
     """The :class:`~search.query.analyze.Lexicon` of one open searcher."""
 
     def __init__(self, searcher: Any) -> None:
-        self.names = _names(searcher)
+        self.searcher = searcher
+        self.first = next(_queries(searcher)) == 0  # the searcher's first query
 
     def known_names(self, candidates: Iterable[str]) -> set[str]:
-        """The candidates that are a byline, person or place name of some article."""
-        return {candidate for candidate in candidates if candidate in self.names}
+        """The candidates that are a byline, person or place name of some article.
+
+        The first query of a searcher looks its few dozen candidates up in each segment's terms (a
+        cold ``newsearch search`` at 200,000 articles spent 0.12 s reading every name to check
+        forty); a searcher that serves more queries reads every name once and keeps the set.
+        """
+        wanted = [candidate for candidate in dict.fromkeys(candidates) if len(candidate) >= 2]
+        names = _names.made(self.searcher)
+        if names is None and (len(wanted) > MAX_LOOKUPS or not self.first):
+            names = _names(self.searcher)
+        if names is not None:
+            return {candidate for candidate in wanted if candidate in names}
+        reader = self.searcher.reader()
+        fields = [fieldname for fieldname in NAME_FIELDS if fieldname in reader.schema]
+        return {candidate for candidate in wanted if any((fieldname, candidate) in reader for fieldname in fields)}
