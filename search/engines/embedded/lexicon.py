@@ -19,7 +19,7 @@ NAME_FIELDS = ("byline", "person", "place")
 
 def _read_names(searcher: Any) -> frozenset[str]:
     # Segment by segment: a MultiReader's lexicon merges every segment's terms through a heap in
-    # Python (0.3 s of each cold search at 200,000 articles); the set removes the duplicates anyway.
+    # Python, which the set makes needless (0.14 -> 0.12 s at 200,000 articles).
     names: set[str] = set()
     for reader, _offset in searcher.reader().leaf_readers():
         for fieldname in NAME_FIELDS:
