@@ -12,7 +12,7 @@ from whoosh.writing import SegmentWriter
 from search.model import Article
 from search.engines.embedded.schema import add_articles, build_schema
 from search.ingest.sources import list_seed_files, read_seed_file
-from search.engines.embedded.writer import ArticleWriter
+from search.engines.embedded.writer import MERGE_LIMIT, ArticleWriter, segments_to_merge
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -117,3 +117,21 @@ def test_a_segment_without_a_store_is_searched_the_same(tmp_path: Path, seed_art
             first, second = run_search(a, q), run_search(b, q)
             assert first["total"] == second["total"] and first["results"] == second["results"], q
             assert first["facets"] == second["facets"], q
+
+
+def test_adding_a_page_to_a_large_archive_never_copies_a_full_build_segment() -> None:
+    """A million-article build leaves 52 segments of 19,231 articles: a commit adding one page
+    writes its own small segment and copies none of them (it once rewrote 18,342 articles, 6 s)."""
+    assert segments_to_merge([19_231] * 52 + [3]) == []
+    assert segments_to_merge([19_231] * 52 + [3] * 9) == []  # nine small segments: not yet
+
+
+def test_small_segments_of_many_commits_are_merged_once_there_are_ten() -> None:
+    counts = [19_231] * 5 + [3, 5, 2, 8, 1, 4, 6, 2, 9, 7]
+    assert sorted(segments_to_merge(counts)) == list(range(5, 15))
+
+
+def test_a_merge_copies_at_most_the_limit() -> None:
+    counts = [4_000] * 12
+    chosen = segments_to_merge(counts)
+    assert 2 <= len(chosen) and sum(counts[n] for n in chosen) <= MERGE_LIMIT
