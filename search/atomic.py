@@ -9,12 +9,22 @@ from pathlib import Path
 from typing import Any
 
 
+#: JSON this short is written indented, for people; longer JSON on one line, for speed.
+READABLE_BYTES = 1 << 20
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to ``path`` via a temporary file, fsync and ``os.replace``: readers see old or new."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # The C encoder (json.dumps without indent) is 3x faster than json.dump's pure-Python one: it
+    # matters for an index manifest (22 MB at a million articles, written twice per run). Files
+    # people may open (saved-query state, small manifests) are written again indented.
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    if len(text) < READABLE_BYTES:
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1)
     with open(tmp, "w", encoding="utf-8") as out:
-        json.dump(data, out, ensure_ascii=False, indent=1, sort_keys=True)
+        out.write(text)
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)

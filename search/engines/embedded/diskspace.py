@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from search.atomic import read_json
 from search.engines.base import BuildError
@@ -74,13 +75,15 @@ def check_space(index: Path, needed: int, what: str) -> None:
         )
 
 
-def expected_bytes(seed_bytes: int, like: Path | None = None) -> int:
+def expected_bytes(seed_bytes: int, like: Path | None = None, manifest: dict[str, Any] | None = None) -> int:
     """About how many bytes an index of ``seed_bytes`` of seed files takes.
 
     With ``like`` (a generation built before), its own ratio of index bytes to the seed bytes its
-    manifest records, with a quarter to spare; otherwise :data:`INDEX_BYTES_PER_SEED_BYTE`.
+    manifest records (``manifest``, if the caller has read it already), with a quarter to spare;
+    otherwise :data:`INDEX_BYTES_PER_SEED_BYTE`.
     """
-    manifest = read_json(like / "manifest.json") if like is not None else None
+    if like is not None and manifest is None:
+        manifest = read_json(like / "manifest.json")
     if like is not None and isinstance(manifest, dict) and isinstance(manifest.get("files"), dict):
         indexed = sum(int(entry.get("size") or 0) for entry in manifest["files"].values() if isinstance(entry, dict))
         built = index_bytes(like)

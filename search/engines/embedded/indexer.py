@@ -328,15 +328,18 @@ def _plan(seeds_dir: Path, manifest: dict[str, Any] | None, follow_symlinks: boo
                 plan.extract[name] = "catalog entry changed"
     # A file whose articles lost an id clash gets another chance when the owner goes or changes, and
     # whenever the owner comes later by name (the rule is "first by name", whatever the history).
+    waiting = set(files) - set(plan.extract)
+    shadowing = {name: entry["shadowed"] for name, entry in known.items() if entry.get("shadowed") and name in waiting}
+    if not shadowing:  # the usual case: no id clash, so no need to map a million ids to their files
+        return plan
     leaving = set(plan.extract) | set(plan.removed)
     owners = {article_id: name for name, entry in known.items() for article_id in entry.get("ids", [])}
-    for name, entry in known.items():
-        if name in files and name not in plan.extract:
-            shadowed_by = [owners.get(article_id) for article_id in entry.get("shadowed", [])]
-            if any(owner in leaving for owner in shadowed_by):
-                plan.extract[name] = "duplicate id released"
-            elif any(owner is not None and owner > name for owner in shadowed_by):
-                plan.extract[name] = "duplicate id: this file comes first by name"
+    for name, shadowed in shadowing.items():
+        shadowed_by = [owners.get(article_id) for article_id in shadowed]
+        if any(owner in leaving for owner in shadowed_by):
+            plan.extract[name] = "duplicate id released"
+        elif any(owner is not None and owner > name for owner in shadowed_by):
+            plan.extract[name] = "duplicate id: this file comes first by name"
     return plan
 
 
@@ -750,9 +753,9 @@ def _catalog_problems(plan: _Plan, report: BuildReport) -> None:
         report.problems["catalog.toml"] = list(plan.catalog_problems)
 
 
-def _expected_bytes(plan: _Plan, names: list[str], like: Path | None = None) -> int:
+def _expected_bytes(plan: _Plan, names: list[str], like: Path | None = None, manifest: dict[str, Any] | None = None) -> int:
     """About how many bytes an index of ``names`` takes (see :func:`diskspace.expected_bytes`)."""
-    return expected_bytes(sum(plan.sizes.get(name, 0) for name in names), like)
+    return expected_bytes(sum(plan.sizes.get(name, 0) for name in names), like, manifest)
 
 
 def _full_build(
@@ -876,7 +879,7 @@ def _incremental_build(
         entry["stat"] = _stat_to_record(plan, name)
     owners = {article_id: name for name, entry in files.items() for article_id in entry.get("ids", [])}
     # Room for the new segment, and for Whoosh merging small segments into one at the commit.
-    check_space(gen_dir, 2 * _expected_bytes(plan, names, gen_dir), f"updating {len(names)} seed files")
+    check_space(gen_dir, 2 * _expected_bytes(plan, names, gen_dir, manifest), f"updating {len(names)} seed files")
 
     from search.engines.embedded.schema import add_articles
     from search.engines.embedded.writer import merge_small_segments
