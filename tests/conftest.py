@@ -18,6 +18,13 @@ def _files_written_by_a_test_are_complete(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("NEWSEARCH_SETTLE_SECONDS", "0")
 
 
+@pytest.fixture(autouse=True)
+def _answers_kept_apart(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test keeps its search answers in a store of its own (and its subprocesses with it), not
+    in the user's cache directory."""
+    monkeypatch.setenv("NEWSEARCH_ANSWERS_DIR", str(tmp_path_factory.mktemp("answers")))
+
+
 @pytest.fixture()
 def seeds_dir(tmp_path: Path) -> Path:
     """A writable copy of the five seed pages (and catalog, if any)."""

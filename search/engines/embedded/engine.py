@@ -25,7 +25,6 @@ import copy
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 from search.atomic import read_json
 from search.engines.base import BuildReport, IndexDamaged, IndexMissing, Progress
 from search.engines.embedded import inplace, integrity
+from search.engines.embedded.answers import Answers
 from search.engines.embedded.indexer import (
     MANIFEST_NAME,
     PENDING_NAME,
@@ -48,8 +48,9 @@ from search.query.filters import QueryError
 _OPEN_RETRIES = 5  # a full rebuild may switch generations between reading the pointer and opening
 
 
-#: Search answers kept per engine (a few KB each), for the current index version only.
-ANSWERS_KEPT = 512
+#: Part of every answer's key: raise it when the shape of an answer changes, so that answers kept
+#: on disk by an older version are not served.
+ANSWERS_FORMAT = 1
 
 
 class EmbeddedEngine:
@@ -68,9 +69,13 @@ class EmbeddedEngine:
         self._suspects: set[tuple[str, str]] = set()  # (generation, file) seen changing in place
         self._terms_cache: tuple[Any, int] | None = None
         self._words: tuple[Any, list[tuple[str, str]]] | None = None
+        # The manifest last read (22 MB at a million articles): the guard and the archive dictionary
+        # both need it when a searcher is opened, and one read serves both.
+        self._manifest: tuple[Path, Any] | None = None
         # Answers of this index version: the next page, the back button and the CLI's saved queries
         # repeat searches, and facets, ranking and snippets would otherwise be redone every time.
-        self._answers: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        # Shared on disk with the other workers of a server and with later commands.
+        self._answers = Answers(self.index_dir)
 
     @property
     def state_dir(self) -> Path:
@@ -106,6 +111,7 @@ class EmbeddedEngine:
     def _recorded(self, gen_dir: Path) -> dict[str, Any]:
         """The manifest's record of the generation's index files (empty if it has none)."""
         manifest = read_json(gen_dir / MANIFEST_NAME)
+        self._manifest = (gen_dir, manifest)
         recorded = manifest.get("index_files") if isinstance(manifest, dict) else None
         return recorded if isinstance(recorded, dict) else {}
 
@@ -258,7 +264,11 @@ class EmbeddedEngine:
         assert self._gen_dir is not None
         # The journal names the commit before the manifest does (it is promoted right after).
         for name in (MANIFEST_NAME, PENDING_NAME):
-            manifest = read_json(self._gen_dir / name)
+            manifest = None
+            if name == MANIFEST_NAME and self._manifest is not None and self._manifest[0] == self._gen_dir:
+                manifest = self._manifest[1]  # read by the guard as this searcher was opened
+            if not isinstance(manifest, dict) or manifest.get("generation") != generation:
+                manifest = read_json(self._gen_dir / name)
             if isinstance(manifest, dict) and manifest.get("generation") == generation:
                 entry = manifest.get("dictionary")
                 pairs = entry.get("words", []) if isinstance(entry, dict) else []
@@ -284,6 +294,7 @@ class EmbeddedEngine:
         """Release the cached searcher (it is reopened on next use)."""
         with self._lock:
             self._close_searcher()
+        self._answers.close()
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -295,16 +306,14 @@ class EmbeddedEngine:
 
         started = time.perf_counter()
         with self._using() as searcher:
-            key = (self._stamp, self._gen_dir, searcher.reader().generation(), q, sort, page, limit, facet_size,
+            # The index version as every process sees it (pointer stamp, generation, commit), then the query.
+            version = (self._stamp, self._gen_dir.name if self._gen_dir else "", searcher.reader().generation())
+            key = (ANSWERS_FORMAT, *version, q, sort, page, limit, facet_size,
                    tuple(sorted((name, tuple(values)) for name, values in filters.items())))  # fmt: skip
             answer = self._answers.get(key)
             if answer is None:
                 answer = run_search(searcher, q, filters=filters, sort=sort, page=page, limit=limit, facet_size=facet_size)
-                self._answers[key] = answer
-                while len(self._answers) > ANSWERS_KEPT:
-                    self._answers.popitem(last=False)
-            else:
-                self._answers.move_to_end(key)
+                self._answers.put(key, answer)
             answer = copy.deepcopy(answer)  # callers add to what they get
         answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
