@@ -138,6 +138,14 @@ def latency(rounds: list[list[float]]) -> dict[str, float]:
     return figures
 
 
+def forget_answers(index_dir: Path) -> None:
+    """Remove the answers kept on disk for the index (``search.engines.embedded.answers``), so that
+    a measurement of first-time searches sees none of an earlier measurement's answers."""
+    from search.engines.embedded.answers import forget
+
+    forget(index_dir)
+
+
 def time_searches(
     index_dir: Path, rounds: int, queries: list[tuple[str, dict[str, list[str]] | None]], clock: Any = time.perf_counter
 ) -> dict[str, float]:
@@ -145,6 +153,7 @@ def time_searches(
     ``clock``: wall time, or ``time.process_time`` for what a search costs a core."""
     from search.api import Archive
 
+    forget_answers(index_dir)
     archive = Archive.open(index_dir)
     archive.search(WARM_UP)  # warm-up: open the searcher, build its tables, load the segmenter
     times: list[list[float]] = []
@@ -231,6 +240,7 @@ def time_solr(seeds_dir: Path, state_dir: Path, solr: str, rounds: int, work: Pa
 
 def time_http(index_dir: Path, seeds_dir: Path, rounds: int) -> dict[str, float]:
     """Search latency over HTTP /api/search against `newsearch serve`, and the server's peak memory."""
+    forget_answers(index_dir)
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
@@ -270,6 +280,7 @@ def time_cold_cli(index_dir: Path, runs: int = 3) -> float:
     """Median wall time of a fresh `newsearch search` process (interpreter start included)."""
     times = []
     for _ in range(runs):
+        forget_answers(index_dir)  # cold: a new process and a query not answered before
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "search", "search", "小微企业 融资", "--index", str(index_dir), "--format", "json"],
                        cwd=REPO, check=True, stdout=subprocess.DEVNULL)
