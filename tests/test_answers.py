@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from diskcache import Cache
+from diskcache import Cache, JSONDisk
 
 from search.api import Archive, rebuild
 from search.engines.embedded.answers import forget, store_directory
@@ -27,7 +27,7 @@ def index(seeds_dir: Path, tmp_path: Path) -> Path:
 def kept() -> int:
     directory = store_directory()
     assert directory is not None
-    with Cache(str(directory)) as store:
+    with Cache(str(directory), disk=JSONDisk) as store:
         return len(store)
 
 

@@ -137,11 +137,13 @@ def _open_store(directory: Path) -> Any:
     """The on-disk store, or None where none can be had (no room, no rights, a file in its place).
     A damaged database holds nothing worth keeping: its files are removed and it is made again, once
     (only the database's files: the directory may be one a user chose)."""
-    from diskcache import Cache
+    from diskcache import Cache, JSONDisk
 
     for attempt in range(2):
         try:
-            return Cache(str(directory), size_limit=DISK_BYTES, timeout=DISK_TIMEOUT, tag_index=True)
+            # JSON (zlib-compressed), not pickle: whoever can write the store must not be able to make
+            # a search run code. Answers are JSON-shaped already (they are served as JSON).
+            return Cache(str(directory), size_limit=DISK_BYTES, timeout=DISK_TIMEOUT, tag_index=True, disk=JSONDisk)
         except Exception:  # noqa: BLE001 - sqlite3.DatabaseError, OSError...
             if attempt or not directory.is_dir():
                 return None
