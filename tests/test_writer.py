@@ -135,3 +135,24 @@ def test_a_merge_copies_at_most_the_limit() -> None:
     counts = [4_000] * 12
     chosen = segments_to_merge(counts)
     assert 2 <= len(chosen) and sum(counts[n] for n in chosen) <= MERGE_LIMIT
+
+
+def test_a_page_added_then_removed_leaves_no_empty_segment_behind(tmp_path: Path, seeds_dir: Path) -> None:
+    """Each empty segment would cost every later search and commit a reader of its own."""
+    from search.api import rebuild
+    from search.engines.embedded.indexer import current_generation_dir
+
+    index_dir = tmp_path / "index"
+    rebuild(seeds_dir, index_dir)
+    page = seeds_dir / "zz_added.txt"
+    for round_number in range(3):
+        page.write_text(f"高新区第{round_number}次座谈会\n\n本报讯 高新区召开第{round_number}次企业座谈会。\n", encoding="utf-8")
+        rebuild(seeds_dir, index_dir)
+        page.unlink()
+        rebuild(seeds_dir, index_dir)
+    ix = index.open_dir(str(current_generation_dir(index_dir)))
+    try:
+        live = [segment.doc_count_all() - segment.deleted_count() for segment in ix._segments()]
+    finally:
+        ix.close()
+    assert live and all(count > 0 for count in live), live
