@@ -312,10 +312,15 @@ def merge_small_segments(writer: Any, segments: list[Any]) -> list[Any]:
     """
     from whoosh.reading import SegmentReader
 
-    chosen = [segments[position] for position in segments_to_merge([s.doc_count_all() - s.deleted_count() for s in segments])]
+    live = [segment.doc_count_all() - segment.deleted_count() for segment in segments]
+    # A segment whose every document was deleted (a page added, then removed) is dropped at once:
+    # there is nothing to copy, and each one left costs every search and every commit a reader.
+    empty = {id(segment) for segment, count in zip(segments, live) if count == 0}
+    rest = [(segment, count) for segment, count in zip(segments, live) if count > 0]
+    chosen = [rest[position][0] for position in segments_to_merge([count for _, count in rest])]
     for segment in chosen:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
-    kept = {id(segment) for segment in chosen}
-    return [segment for segment in segments if id(segment) not in kept]
+    gone = empty | {id(segment) for segment in chosen}
+    return [segment for segment in segments if id(segment) not in gone]
