@@ -69,9 +69,10 @@ class EmbeddedEngine:
         self._suspects: set[tuple[str, str]] = set()  # (generation, file) seen changing in place
         self._terms_cache: tuple[Any, int] | None = None
         self._words: tuple[Any, list[tuple[str, str]]] | None = None
-        # The manifest last read (22 MB at a million articles): the guard and the archive dictionary
-        # both need it when a searcher is opened, and one read serves both.
-        self._manifest: tuple[Path, Any] | None = None
+        # What the archive dictionary needs of the manifest the guard last read (generation dir, commit,
+        # dictionary entry): one read of a 22 MB manifest serves both when a searcher is opened, and
+        # the parsed manifest itself is not kept.
+        self._manifest_dictionary: tuple[Path, Any, Any] | None = None
         # Answers of this index version: the next page, the back button and the CLI's saved queries
         # repeat searches, and facets, ranking and snippets would otherwise be redone every time.
         # Shared on disk with the other workers of a server and with later commands.
@@ -111,7 +112,8 @@ class EmbeddedEngine:
     def _recorded(self, gen_dir: Path) -> dict[str, Any]:
         """The manifest's record of the generation's index files (empty if it has none)."""
         manifest = read_json(gen_dir / MANIFEST_NAME)
-        self._manifest = (gen_dir, manifest)
+        if isinstance(manifest, dict):
+            self._manifest_dictionary = (gen_dir, manifest.get("generation"), manifest.get("dictionary"))
         recorded = manifest.get("index_files") if isinstance(manifest, dict) else None
         return recorded if isinstance(recorded, dict) else {}
 
@@ -264,10 +266,10 @@ class EmbeddedEngine:
         assert self._gen_dir is not None
         # The journal names the commit before the manifest does (it is promoted right after).
         for name in (MANIFEST_NAME, PENDING_NAME):
-            manifest = None
-            if name == MANIFEST_NAME and self._manifest is not None and self._manifest[0] == self._gen_dir:
-                manifest = self._manifest[1]  # read by the guard as this searcher was opened
-            if not isinstance(manifest, dict) or manifest.get("generation") != generation:
+            seen = self._manifest_dictionary
+            if name == MANIFEST_NAME and seen is not None and seen[:2] == (self._gen_dir, generation):
+                manifest: Any = {"generation": generation, "dictionary": seen[2]}  # read by the guard just now
+            else:
                 manifest = read_json(self._gen_dir / name)
             if isinstance(manifest, dict) and manifest.get("generation") == generation:
                 entry = manifest.get("dictionary")
