@@ -27,9 +27,10 @@ from whoosh import index as whoosh_index
 
 from search.analysis import normalize
 from search.api import Archive
-from search.engines.embedded.doctable import doc_table
+from search.engines.embedded.doctable import SegmentText, TextBuffer, doc_table
 from search.engines.embedded.indexer import current_generation_dir, rebuild
-from search.engines.embedded.schema import headline_text
+from search.engines.embedded.schema import FULLTEXT_SEPARATOR, headline_text
+from search.engines.embedded.segstore import SegmentStore, store_arrays
 from tests.attack_helpers import env
 
 REPO = Path(__file__).resolve().parent.parent
@@ -200,3 +201,34 @@ def test_fragment_index_equals_a_full_scan_around_a_kill_mid_commit(archive_seed
     rebuild(archive_seeds, clean, full=True)
     with Archive.open(index_dir) as ours, Archive.open(clean) as theirs:
         assert sorted(a.id for a in ours.export()) == sorted(a.id for a in theirs.export())
+
+
+def _store_counts(buffer: TextBuffer, needle: str, title_only: bool) -> dict[int, tuple[int, int]]:
+    docs, head, body = buffer.occurrence_counts(needle.encode("utf-8"), None, title_only, None)
+    return {int(d): (int(h), int(b)) for d, h, b in zip(docs, head, body)}
+
+
+def test_bigram_positions_count_every_fragment_as_the_text_does() -> None:
+    """Repeated and overlapping characters (哈哈哈, abab), a word split by a line break, astral
+    characters and long bodies: every piece of 2-7 characters counts as ``bytes.count`` counts it,
+    from a store with bigram positions and from one without (an index written before them)."""
+    heads = ["哈哈哈大笑", "abab\n中国", "", "𠀀中国𠀀", "长文"]
+    bodies = ["哈哈哈哈哈，哈哈", "ababab abab 中国中国中", "中\n国 中国", "𠀀𠀀中国", "中国人民" * 5000 + "中国"]
+    texts = [normalize(h).encode("utf-8") + FULLTEXT_SEPARATOR + normalize(b).encode("utf-8") for h, b in zip(heads, bodies)]
+    with_positions = TextBuffer([SegmentText(0, SegmentStore.in_memory(texts, [()] * len(texts), {}))])
+    arrays, extra = store_arrays(texts, [()] * len(texts))
+    older = {name: array for name, array in arrays.items() if ".pos" not in name}  # a format-1 store
+    without = TextBuffer([SegmentText(0, SegmentStore(len(texts), older, extra))])
+    pieces = {t[i : i + n] for t in heads + bodies for n in range(2, 8) for i in range(min(len(t), 60)) if len(t[i : i + n]) == n}
+    for needle in sorted(pieces) + ["国人民中国人民中", "不在"]:
+        raw = normalize(needle).encode("utf-8")
+        if not raw.strip() or raw != needle.encode("utf-8"):
+            continue
+        expected = {}
+        for doc, text in enumerate(texts):
+            head, _sep, body = text.partition(FULLTEXT_SEPARATOR)
+            if head.count(raw) or body.count(raw):
+                expected[doc] = (head.count(raw), body.count(raw))
+        assert _store_counts(with_positions, needle, False) == expected, needle
+        assert _store_counts(without, needle, False) == expected, needle
+        assert _store_counts(with_positions, needle, True) == {d: (h, 0) for d, (h, _b) in expected.items() if h}, needle

@@ -36,7 +36,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from search.analysis import normalize
-from search.engines.embedded.ngrams import exact_from_postings, needle_keys
+from search.engines.embedded.ngrams import exact_from_postings, needle_keys, positional_grams, self_overlapping
 from search.engines.embedded.schema import FULLTEXT_SEPARATOR, article_extras, document_to_article
 from search.engines.embedded.segstore import WORD_FIELDS, SegmentStore, StoreError, WordPostings, store_path
 from search.query.filters import FACETS
@@ -157,6 +157,52 @@ class SegmentText:
             return _EMPTY
         return found[0] if len(found) == 1 else np.union1d(found[0], found[1])
 
+    def located(self, needle: str, title_only: bool, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(local docs, headline starts, body starts)`` of a needle of two or more word characters,
+        from the bigram positions alone: the documents holding it and how many places it starts at
+        in each field (its counts, unless it can overlap itself). Only inside ``within`` (ascending
+        local documents) when given. None when the store keeps no positions or the needle's bigrams
+        do not spell it out."""
+        grams = positional_grams(needle)
+        if grams is None:
+            return None
+        found = []
+        for field in ("head",) if title_only else ("head", "body"):
+            postings = self.store.grams[field]
+            terms = [(offset, postings.term(key)) for offset, key in grams]
+            if any(term < 0 for _offset, term in terms):
+                found.append((_EMPTY, _EMPTY))
+                continue
+            if not all(postings.has_positions(term) for _offset, term in terms):
+                return None
+            terms.sort(key=lambda item: int(postings.n[item[1]]))  # rarest first
+            docs = within
+            starts: np.ndarray | None = None
+            for offset, term in terms:
+                holders, places = postings.occurrences(term, docs)
+                keys = (holders << 32) | (places - offset)  # where the needle would start
+                keys = keys[places >= offset]  # ascending: documents ascending, offsets ascending in each
+                if starts is None:
+                    starts = keys
+                else:
+                    at = np.searchsorted(keys, starts)
+                    starts = starts[(at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == starts)] if len(keys) else keys
+                if not len(starts):
+                    break
+                docs = np.unique(starts >> 32)
+            assert starts is not None
+            holders, counts = np.unique(starts >> 32, return_counts=True)
+            found.append((holders, counts))
+        if title_only:
+            return found[0][0], found[0][1], np.zeros(len(found[0][0]), dtype=np.int64)
+        (head_docs, head_counts), (body_docs, body_counts) = found
+        docs = np.union1d(head_docs, body_docs)
+        head = np.zeros(len(docs), dtype=np.int64)
+        body = np.zeros(len(docs), dtype=np.int64)
+        head[np.searchsorted(docs, head_docs)] = head_counts
+        body[np.searchsorted(docs, body_docs)] = body_counts
+        return docs, head, body
+
     def exact_counts(self, needle: str, title_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(local docs, headline counts, body counts)`` of a needle whose gram counts are its
         occurrence counts (:func:`~search.engines.embedded.ngrams.exact_from_postings`)."""
@@ -192,14 +238,14 @@ class SegmentText:
         find = text.find
         size = len(needle)
         bounded = edges[0] or edges[1]
-        slices = confirm is not None or b"\0" in needle  # a NUL could span the separator: count field by field
+        # A needle with a separator byte (NUL, line break) could span the separator: count field by field.
+        slices = confirm is not None or b"\0" in needle or b"\n" in needle
         docs, head, body = [], [], []
         for local, start, sep, end in zip(locals_.tolist(), starts.tolist(), heads.tolist(), ends.tolist()):
             if slices:
                 hits = _count(text, start, sep, end, needle, title_only, confirm)
             else:
-                # Count by hopping from one occurrence to the next in the mapped text (no copy);
-                # without a NUL the needle cannot span the separator.
+                # Count by hopping from one occurrence to the next in the mapped text (no copy).
                 stop = sep if title_only else end
                 pos = find(needle, start, stop)
                 if pos == -1:
@@ -294,9 +340,10 @@ class TextBuffer:
         """``(docnums, headline hits, body hits)`` (int64 arrays, docnums ascending) of the documents
         whose text holds ``needle``: in the whole archive, or only among ``docnums``.
 
-        Candidates come from the fragment postings; their counts are the answer where the postings
-        decide (one character; two different characters, without ``confirm``), otherwise each
-        candidate's text is counted (``confirm(text)`` — a regex count, for units that ``needle``
+        The fragment postings decide where they can: one character, two different characters, and
+        longer runs of word characters from the bigram positions (unless the needle can overlap
+        itself). Otherwise the documents holding the needle (or, without positions, those holding
+        all its grams) are the candidates, and each candidate's text is counted (``confirm(text)`` — a regex count, for units that ``needle``
         alone does not decide — replaces the plain count where given; ``edges`` asks for Latin and
         digit boundaries, checked on the bytes without decoding). The whole text is never
         scanned unless the needle has no indexed gram (only punctuation).
@@ -306,6 +353,7 @@ class TextBuffer:
         text = needle.decode("utf-8", "replace")
         wanted = None if docnums is None else np.unique(np.asarray(docnums, dtype=np.int64))
         exact = confirm is None and not any(edges) and exact_from_postings(text)
+        overlapping = self_overlapping(text)
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         bounds = np.append(self._bases, np.iinfo(np.int64).max)
         for index, segment in enumerate(self.segments):
@@ -321,14 +369,21 @@ class TextBuffer:
                     keep = np.isin(docs, restrict, assume_unique=True)
                     docs, head, body = docs[keep], head[keep], body[keep]
             else:
-                candidates = segment.candidates(text, title_only)
-                if candidates is None:
-                    candidates = segment.scan(needle)
-                if restrict is not None:
-                    candidates = np.intersect1d(candidates, restrict, assume_unique=True)
-                if not len(candidates):
-                    continue
-                docs, head, body = segment.verify(candidates, needle, title_only, confirm, edges)
+                located = segment.located(text, title_only, restrict)
+                if located is not None and confirm is None and not any(edges) and not overlapping:
+                    docs, head, body = located  # the bigram positions decide: no text is read
+                else:
+                    if located is not None:
+                        candidates = located[0]  # the documents that hold it: confirm only those
+                    else:
+                        candidates = segment.candidates(text, title_only)
+                        if candidates is None:
+                            candidates = segment.scan(needle)
+                        if restrict is not None:
+                            candidates = np.intersect1d(candidates, restrict, assume_unique=True)
+                    if not len(candidates):
+                        continue
+                    docs, head, body = segment.verify(candidates, needle, title_only, confirm, edges)
             if len(docs):
                 parts.append((docs + segment.base, head, body))
         if not parts:

@@ -17,7 +17,8 @@ each array is), then little-endian arrays aligned to 8 bytes:
   count + 1) and ``facet.NAME.ids`` (uint32 indexes into the header's value list) — each document's
   values, compressed-sparse-row;
 * four postings fields (:mod:`search.engines.embedded.postings`): ``grams.head`` and ``grams.body``
-  (unigrams and bigrams of the normalised text, :mod:`search.engines.embedded.ngrams`), and
+  (unigrams and bigrams of the normalised text, :mod:`search.engines.embedded.ngrams`; format 2
+  keeps every bigram occurrence's position, so longer fragments are found without reading text), and
   ``words.title`` and ``words.body`` (the word fields' terms by a 64-bit hash, with the terms
   themselves in ``words.F.terms`` / ``words.F.term_starts`` to rule out a collision).
 """
@@ -35,13 +36,16 @@ from typing import Any
 
 import numpy as np
 
-from search.engines.embedded.ngrams import document_grams
+from search.engines.embedded.ngrams import BIGRAM_BASE, document_grams
 from search.engines.embedded.postings import PostingsField, encode
 from search.engines.embedded.schema import FACET_COLUMN, FULLTEXT_SEPARATOR
 
 EXTENSION = ".nsx"
 MAGIC = b"NSX1"
-FORMAT = 1
+FORMAT = 2
+#: Formats this code reads: a format-1 store (no bigram positions) answers the same, confirming
+#: longer fragments on the text; segments written from now on are format 2.
+READABLE_FORMATS = (1, 2)
 WORD_FIELDS = ("title", "body")
 _ALIGN = 8
 
@@ -129,9 +133,10 @@ def store_arrays(
     facet_arrays, values, multi = _facet_arrays(facet_rows)
     arrays.update(facet_arrays)
     for field, texts in (("head", head_texts), ("body", body_texts)):
-        keys, docs, counts = document_grams(texts)
-        arrays.update({f"grams.{field}.{name}": array for name, array in encode(keys, docs, counts).items()})
-        del keys, docs, counts
+        keys, docs, counts, positions = document_grams(texts, positions=True)
+        grams = encode(keys, docs, counts, positions, positioned_from=BIGRAM_BASE)
+        arrays.update({f"grams.{field}.{name}": array for name, array in grams.items()})
+        del keys, docs, counts, positions, grams
     for field in WORD_FIELDS:
         arrays.update(_word_arrays(field, (words or {}).get(field) or WordPostings([], [], [], [])))
     return arrays, {"facets": values, "multi": multi}
@@ -198,7 +203,7 @@ class SegmentStore:
             header = json.loads(buffer[len(MAGIC) + 8 : start])
         except ValueError as error:
             raise StoreError(f"{path.name}: bad header") from error
-        if header.get("format") != FORMAT:
+        if header.get("format") not in READABLE_FORMATS:
             raise StoreError(f"{path.name}: format {header.get('format')!r}")
         arrays = {}
         for name, (dtype, offset, items) in header["arrays"].items():
