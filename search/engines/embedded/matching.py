@@ -197,9 +197,10 @@ class Matcher:
         words = word_list(term.text)
         if not words:
             return 0
-        frequency = self.reader.doc_frequency
-        found = min(frequency("body", w) + frequency("title", w) for w in words)
+        in_words = self.table.word_frequencies("body", words) + self.table.word_frequencies("title", words)
+        found = int(in_words.min())
         if len(term_chunks(term)) == 1:
+            frequency = self.reader.doc_frequency
             found += sum(frequency(name, term.text) for name in NAME_FIELDS if name in self.reader.schema)
         return found
 

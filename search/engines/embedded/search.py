@@ -157,10 +157,11 @@ def related_articles(searcher: Any, article_id: str, limit: int = 5) -> list[dic
         counts[normalize(keyword)] += 2
     n = max(1, searcher.doc_count())
     weighted = []
-    for word, tf in counts.items():
-        if len(word) < 2 or word.isdigit():
-            continue
-        df = searcher.doc_frequency("body", word) + searcher.doc_frequency("title", word)
+    table = doc_table(searcher)
+    asked = [word for word in counts if len(word) >= 2 and not word.isdigit()]
+    frequencies = (table.word_frequencies("body", asked) + table.word_frequencies("title", asked)).tolist()
+    for word, df in zip(asked, frequencies):
+        tf = counts[word]
         if df <= 0:
             continue
         weighted.append(((1 + math.log(tf)) * math.log(1 + n / df), word))
@@ -211,7 +212,8 @@ def _completions(searcher: Any, fragment: str, limit: int, titles: bool) -> list
                     add(title, "title")
     words = [w if isinstance(w, str) else w.decode("utf-8") for w in reader.expand_prefix("body", fragment)]
     words = [w for w in words if len(w) > 1 or w == fragment]
-    words.sort(key=lambda w: -reader.doc_frequency("body", w))
+    frequencies = dict(zip(words, doc_table(searcher).word_frequencies("body", words).tolist()))
+    words.sort(key=lambda w: -frequencies[w])
     for word in words:
         add(word, "word")
     return out
