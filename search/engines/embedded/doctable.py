@@ -564,7 +564,11 @@ def _facet_column(segments: Sequence[SegmentText], name: str, row_of: np.ndarray
         if ptr is None:
             continue
         values = store.facet_values.get(name, [])
-        remap = np.fromiter((id_of.setdefault(value, len(id_of)) for value in values), dtype=np.int64, count=len(values))
+        # New values get the next ids; then every value's id, by C-level loops (a generator calling
+        # setdefault per value cost 0.1 s over a million articles' people and organisations).
+        fresh = [value for value in dict.fromkeys(values) if value not in id_of]
+        id_of.update(zip(fresh, range(len(id_of), len(id_of) + len(fresh))))
+        remap = np.fromiter(map(id_of.__getitem__, values), dtype=np.int64, count=len(values))
         ids = store.arrays[f"facet.{name}.ids"]
         docs = np.repeat(np.arange(store.count, dtype=np.int64), np.diff(ptr.astype(np.int64))) + segment.base
         rows = row_of[docs]
