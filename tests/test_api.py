@@ -146,6 +146,20 @@ def test_warm_up_prepares_a_server_archive_and_a_missing_index_is_left_to_the_re
     assert missing.search("郑洲").extra["did_you_mean"] == "郑州"  # corrections still offered after warming
 
 
+def test_a_warmed_archive_finds_names_and_words_as_a_cold_one_does(seeds_dir, index_dir, monkeypatch):
+    # A server reads every name of the index as it starts and then skips the name lookups of words
+    # that are no name: the answers must be the same as those of a CLI that never warmed up.
+    monkeypatch.setenv("NEWSEARCH_ANSWERS_DIR", "off")  # each archive computes its own answers
+    queries = ["孙庆辉", "孙庆辉小微企业", "高新区", "梧桐", "郑州市 融资", "金水区招商", "龙虾"]
+    cold = {q: Archive.open(index_dir).search(q) for q in queries}
+    warm = Archive.open(index_dir)
+    warm.warm_up()
+    for q in queries:
+        answer = warm.search(q)
+        assert (answer.total, [h.id for h in answer.results]) == (cold[q].total, [h.id for h in cold[q].results]), q
+    assert cold["孙庆辉"].total >= 1  # his byline, though his name is not body text
+
+
 def test_a_repeated_search_gives_the_same_answer_and_sees_a_new_page(seeds_dir, index_dir):
     # Repeats are answered from the engine's answers of this index version (pagination, back button).
     archive = Archive.open(index_dir)

@@ -281,12 +281,14 @@ class EmbeddedEngine:
 
     def warm_up(self) -> None:
         """Open the searcher and every segment's stored-field column now (a first read of each costs
-        tens of milliseconds), and the names that cutting queries looks up, so that the first queries
-        a server answers do not pay for it."""
+        tens of milliseconds), and the names that cutting and matching queries look up, so that the
+        first queries a server answers do not pay for it."""
         from search.engines.embedded.lexicon import read_names
+        from search.engines.embedded.matching import read_name_terms
 
         with self._using() as searcher:
             read_names(searcher)
+            read_name_terms(searcher)
             for reader, _offset in searcher.reader().leaf_readers():
                 first = next(iter(reader.all_doc_ids()), None)
                 if first is not None:
