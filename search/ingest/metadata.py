@@ -91,9 +91,13 @@ def _idf() -> tuple[dict[str, float], float]:
     Read directly rather than through ``jieba.analyse``, whose import builds a default extractor that
     leaves the file open; the weights and the formula are the same as ``extract_tags``.
     """
-    idf: dict[str, float] = {}
-    with resources.files("jieba").joinpath("analyse/idf.txt").open("r", encoding="utf-8") as lines:
-        for line in lines:
+    text = resources.files("jieba").joinpath("analyse/idf.txt").read_text(encoding="utf-8")
+    parts = text.split()
+    if len(parts) == 2 * (text.strip().count("\n") + 1):  # "word weight" on every line: pair them in C
+        idf = dict(zip(parts[0::2], map(float, parts[1::2])))
+    else:
+        idf = {}
+        for line in text.splitlines():
             word, _, weight = line.strip().partition(" ")
             if weight:
                 idf[word] = float(weight)
@@ -119,15 +123,20 @@ _COMMON_WORD_FREQ = 300
 @lru_cache(maxsize=1)
 def _dictionary() -> tuple[dict[str, int], dict[str, str]]:
     """Word frequencies and part-of-speech tags of jieba's main dictionary (``dict.txt``)."""
+    text = resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
+    parts = text.split()
+    if len(parts) == 3 * (text.strip().count("\n") + 1) and all(map(str.isdigit, parts[1::3])):
+        # "word frequency tag" on every line: 349,046 lines paired in C rather than split one by one.
+        words = parts[0::3]
+        return dict(zip(words, map(int, parts[1::3]))), dict(zip(words, parts[2::3]))
     freqs: dict[str, int] = {}
     tags: dict[str, str] = {}
-    with resources.files("jieba").joinpath("dict.txt").open("r", encoding="utf-8") as lines:
-        for line in lines:
-            parts = line.split()
-            if len(parts) >= 2 and parts[1].isdigit():
-                freqs[parts[0]] = int(parts[1])
-                if len(parts) >= 3:
-                    tags[parts[0]] = parts[2]
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[1].isdigit():
+            freqs[fields[0]] = int(fields[1])
+            if len(fields) >= 3:
+                tags[fields[0]] = fields[2]
     return freqs, tags
 
 

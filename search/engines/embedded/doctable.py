@@ -189,9 +189,9 @@ class SegmentText:
                     starts = starts[(at < len(keys)) & (keys[np.minimum(at, len(keys) - 1)] == starts)] if len(keys) else keys
                 if not len(starts):
                     break
-                docs = np.unique(starts >> 32)
+                docs = _runs(starts >> 32)[0]
             assert starts is not None
-            holders, counts = np.unique(starts >> 32, return_counts=True)
+            holders, counts = _runs(starts >> 32)
             found.append((holders, counts))
         if title_only:
             return found[0][0], found[0][1], np.zeros(len(found[0][0]), dtype=np.int64)
@@ -291,6 +291,15 @@ class SegmentText:
         return pos != -1
 
 
+def _runs(ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of an ascending array and how many times each occurs (``np.unique``
+    without its sort or hash table: the offsets of a needle's starts come in document order)."""
+    if not len(ascending):
+        return _EMPTY, _EMPTY
+    first = np.flatnonzero(np.concatenate(([True], ascending[1:] != ascending[:-1])))
+    return ascending[first], np.diff(np.append(first, len(ascending)))
+
+
 #: Bytes an occurrence with a Latin or digit edge must not touch (normalised text is lower case;
 #: an ASCII byte is never part of another character in UTF-8, so one byte decides).
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789")
@@ -351,7 +360,9 @@ class TextBuffer:
         if not needle or not self.segments:
             return _EMPTY, _EMPTY, _EMPTY
         text = needle.decode("utf-8", "replace")
-        wanted = None if docnums is None else np.unique(np.asarray(docnums, dtype=np.int64))
+        wanted = None if docnums is None else np.asarray(docnums, dtype=np.int64)
+        if wanted is not None and not (len(wanted) < 2 or bool((wanted[1:] > wanted[:-1]).all())):
+            wanted = np.unique(wanted)  # the matcher's candidates come ascending: no sort needed
         exact = confirm is None and not any(edges) and exact_from_postings(text)
         overlapping = self_overlapping(text)
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
