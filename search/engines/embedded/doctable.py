@@ -155,7 +155,7 @@ class SegmentText:
             found.append(docs)
         if not found:
             return _EMPTY
-        return found[0] if len(found) == 1 else np.union1d(found[0], found[1])
+        return found[0] if len(found) == 1 else _union(found[0], found[1])
 
     def located(self, needle: str, title_only: bool, within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(local docs, headline starts, body starts)`` of a needle of two or more word characters,
@@ -196,7 +196,7 @@ class SegmentText:
         if title_only:
             return found[0][0], found[0][1], np.zeros(len(found[0][0]), dtype=np.int64)
         (head_docs, head_counts), (body_docs, body_counts) = found
-        docs = np.union1d(head_docs, body_docs)
+        docs = _union(head_docs, body_docs)
         head = np.zeros(len(docs), dtype=np.int64)
         body = np.zeros(len(docs), dtype=np.int64)
         head[np.searchsorted(docs, head_docs)] = head_counts
@@ -211,7 +211,7 @@ class SegmentText:
         if title_only:
             return head_docs, head_counts, np.zeros(len(head_docs), dtype=np.int64)
         body_docs, body_counts = self.store.grams["body"].get(key)
-        docs = np.union1d(head_docs, body_docs)
+        docs = _union(head_docs, body_docs)
         head = np.zeros(len(docs), dtype=np.int64)
         body = np.zeros(len(docs), dtype=np.int64)
         head[np.searchsorted(docs, head_docs)] = head_counts
@@ -289,6 +289,16 @@ class SegmentText:
         while pos != -1 and pos != start and text[pos - 1] != 0x0A:
             pos = text.find(needle, pos + 1, head)
         return pos != -1
+
+
+def _union(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The sorted union of two ascending arrays of distinct values (``np.union1d`` hashes or sorts
+    from scratch; a stable sort of two sorted runs is a merge)."""
+    if not len(first) or not len(second):
+        return first if len(second) == 0 else second
+    both = np.concatenate((first, second))
+    both.sort(kind="stable")
+    return both[np.concatenate(([True], both[1:] != both[:-1]))]
 
 
 def _runs(ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
