@@ -1,4 +1,4 @@
-"""Compact frequency-only posting lists, read straight from a memory-mapped file with numpy.
+"""Compact posting lists (documents, counts and bigram positions), read from a memory-mapped file with numpy.
 
 One *postings field* of a segment maps integer keys (n-gram keys, or 64-bit hashes of words) to the
 segment's documents holding them, with a count each. On disk (all little-endian arrays):
