@@ -131,9 +131,12 @@ def verify(gen_dir: Path, recorded: Mapping[str, Any], full: bool = False, names
 def stamps(gen_dir: Path, names: Iterable[str]) -> dict[str, FileStamp | None]:
     """The current :class:`FileStamp` of each named file in ``gen_dir`` (None if it is gone)."""
     found: dict[str, FileStamp | None] = {}
+    base = os.fspath(gen_dir)
     for name in names:
         try:
-            found[name] = FileStamp.of(os.stat(Path(gen_dir) / name))
+            # A joined string, not a Path: a server stats every file of its generation on each request.
+            info = os.stat(os.path.join(base, name))
+            found[name] = FileStamp(info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
         except OSError:
             found[name] = None
     return found
