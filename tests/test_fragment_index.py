@@ -232,3 +232,24 @@ def test_bigram_positions_count_every_fragment_as_the_text_does() -> None:
         assert _store_counts(with_positions, needle, False) == expected, needle
         assert _store_counts(without, needle, False) == expected, needle
         assert _store_counts(with_positions, needle, True) == {d: (h, 0) for d, (h, _b) in expected.items() if h}, needle
+
+
+def test_a_phrase_with_separators_finds_what_its_regex_finds() -> None:
+    """A phrase typed with spaces (``2009 年 8 月``) finds its runs with any punctuation between them:
+    the bytes screen that spares decoding a candidate never turns away a text the phrase's regex
+    counts, whatever separators (CJK punctuation, full-width forms, emoji, Latin with accents) and
+    whatever ideographs (rare extensions included) stand around the runs."""
+    from search.query.language import term_pattern, term_screen
+    from search.query.plan import Term
+
+    rng = random.Random(7)
+    around = list("2009年8月基金收益ab1 ,.-_·—、，。：（）《》“”") + [chr(c) for c in (0x3000, 0x30FB, 0xFF0C, 0x4DFF, 0x4E00, 0x9FFF, 0xA000, 0xE9, 0x1F600, 0x20000, 0x3400)]
+    for _ in range(5000):
+        runs = ["".join(rng.choice("2009年8月基金ab") for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(2, 4))]
+        term = Term(" ".join(runs), phrase=True)
+        pattern, screen = term_pattern(term), term_screen(term)
+        assert pattern is not None and screen is not None
+        gaps = ["".join(rng.choice(around) for _ in range(rng.randint(0, 3))) for _ in runs]
+        text = "".join(rng.choice(around) for _ in range(rng.randint(0, 5))) + "".join(run + gap for run, gap in zip(runs, gaps))
+        if pattern.findall(text):
+            assert screen.search(text.encode("utf-8")) is not None, (text, runs)

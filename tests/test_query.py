@@ -453,10 +453,10 @@ def test_the_rarest_word_is_scanned_once_and_the_others_only_inside_its_articles
     scans: list[bytes] = []
     original = TextBuffer.occurrence_counts
 
-    def counting(self: TextBuffer, needle: bytes, docnums: Any, title_only: bool, confirm: Any, edges: Any = (False, False)) -> Any:
+    def counting(self: TextBuffer, needle: bytes, docnums: Any, title_only: bool, confirm: Any, edges: Any = (False, False), screen: Any = None) -> Any:
         if docnums is None:
             scans.append(needle)
-        return original(self, needle, docnums, title_only, confirm, edges)
+        return original(self, needle, docnums, title_only, confirm, edges, screen)
 
     # The whole-archive lookups (through the fragment postings): one, for the rarest word.
     monkeypatch.setattr(TextBuffer, "occurrence_counts", counting)

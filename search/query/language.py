@@ -93,6 +93,21 @@ def term_pattern(term: Term) -> re.Pattern[str] | None:
     return re.compile(r"\W*".join(parts)) if parts else None
 
 
+#: UTF-8 of one character that may be a non-word character (``\W``): any but an ASCII letter, digit
+#: or underscore and a common ideograph (U+4E00–U+9FFF). Wider than ``\W``, never narrower.
+_MAYBE_NON_WORD = rb"(?:[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xe3\xea-\xef][\x80-\xbf]{2}|\xe4[\x80-\xb7][\x80-\xbf]|[\xf0-\xf4][\x80-\xbf]{3})"
+
+
+def term_screen(term: Term) -> re.Pattern[bytes] | None:
+    """A bytes regex for normalised UTF-8 text that matches wherever :func:`term_pattern` does (its
+    runs with only possible separators between them, edges unchecked), and seldom elsewhere: a
+    document it misses cannot hold the term, so its text is never decoded. None for a date."""
+    if term.date is not None:
+        return None
+    chunks = term_chunks(term)
+    return re.compile((_MAYBE_NON_WORD + b"*").join(re.escape(chunk.encode("utf-8")) for chunk in chunks)) if chunks else None
+
+
 def term_chunks(term: Term) -> list[str]:
     """The term's runs of word characters (punctuation and spaces separate them)."""
     return [chunk for chunk in re.findall(r"\w+", term.text) if chunk.strip("_")]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -45,6 +46,10 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 _SEP = len(FULLTEXT_SEPARATOR)
 
 # -- facets ----------------------------------------------------------------------------------------
+
+
+#: A facet column with more value rows than this counts a few matched rows by reading only theirs.
+_SPARSE_FROM = 4096
 
 
 @dataclass
@@ -77,6 +82,18 @@ class FacetColumn:
         counts = np.bincount(self.rows, minlength=self.row_count) if len(self.rows) else np.zeros(self.row_count, np.int64)
         return np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
+    @property
+    def _sparse(self) -> bool:
+        """Whether counts over few matched rows read only theirs (:attr:`row_starts`)."""
+        return len(self.rows) > _SPARSE_FROM
+
+    def warm_up(self) -> None:
+        """Build the lookups that a first count or filter would (tens to hundreds of milliseconds
+        each at a million articles: a server does it before its first user does)."""
+        if self._sparse:
+            self.row_starts  # noqa: B018 - a cached property, computed here
+        self.by_norm  # noqa: B018
+
     def rows_with(self, wanted: Iterable[str], row_count: int) -> np.ndarray:
         """Boolean mask of the rows holding any of the ``wanted`` normalised values."""
         value_mask = np.zeros(len(self.values) + 1, dtype=bool)
@@ -92,7 +109,9 @@ class FacetColumn:
         ``matched`` (the mask's row numbers, if the caller has them) selects the sparse path: with
         few rows matched, only their values are read.
         """
-        if matched is None and len(self.rows) > 4096:
+        if not self._sparse:
+            matched = None  # a small column: reading all its rows is as cheap as finding a few
+        elif matched is None:
             selected = int(np.count_nonzero(row_mask))
             if selected * 16 < len(self.rows) and len(self.row_starts) == len(row_mask) + 1:
                 matched = np.flatnonzero(row_mask)
@@ -225,10 +244,13 @@ class SegmentText:
         title_only: bool,
         confirm: Callable[[bytes], int] | None,
         edges: tuple[bool, bool] = (False, False),
+        screen: re.Pattern[bytes] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Count ``needle`` in the text of each candidate document: ``(local docs, head, body)`` of
         those holding it. ``edges``: whether an occurrence must not be preceded / followed by a Latin
-        letter or digit in its field (``2009`` is not in ``12009``), checked on the bytes in place."""
+        letter or digit in its field (``2009`` is not in ``12009``), checked on the bytes in place.
+        ``screen``: a bytes regex every document that ``confirm`` counts in matches, searched in the
+        mapped text first so that the others are never decoded."""
         store = self.store
         base = store._text_base
         starts = store.starts[locals_].astype(np.int64) + base
@@ -243,7 +265,7 @@ class SegmentText:
         docs, head, body = [], [], []
         for local, start, sep, end in zip(locals_.tolist(), starts.tolist(), heads.tolist(), ends.tolist()):
             if slices:
-                hits = _count(text, start, sep, end, needle, title_only, confirm)
+                hits = _count(text, start, sep, end, needle, title_only, confirm, screen)
             else:
                 # Count by hopping from one occurrence to the next in the mapped text (no copy).
                 stop = sep if title_only else end
@@ -324,10 +346,13 @@ def _stands_alone(text: Any, pos: int, size: int, start: int, head: int, end: in
     return not (edges[1] and pos + size < field_end and text[pos + size] in _ALNUM)
 
 
-def _count(text: Any, start: int, head: int, end: int, needle: bytes, title_only: bool, confirm: Callable[[bytes], int] | None) -> tuple[int, int]:
+def _count(
+    text: Any, start: int, head: int, end: int, needle: bytes, title_only: bool,
+    confirm: Callable[[bytes], int] | None, screen: re.Pattern[bytes] | None = None,
+) -> tuple[int, int]:
     body = head + _SEP
     if confirm is not None:
-        if text.find(needle, start, end) == -1:
+        if (screen.search(text, start, end) is None) if screen is not None else text.find(needle, start, end) == -1:
             return 0, 0
         return confirm(bytes(text[start:head])), 0 if title_only else confirm(bytes(text[body:end]))
     head_hits = bytes(text[start:head]).count(needle) if head > start else 0
@@ -355,6 +380,7 @@ class TextBuffer:
         title_only: bool,
         confirm: Callable[[bytes], int] | None,
         edges: tuple[bool, bool] = (False, False),
+        screen: re.Pattern[bytes] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(docnums, headline hits, body hits)`` (int64 arrays, docnums ascending) of the documents
         whose text holds ``needle``: in the whole archive, or only among ``docnums``.
@@ -364,7 +390,8 @@ class TextBuffer:
         itself). Otherwise the documents holding the needle (or, without positions, those holding
         all its grams) are the candidates, and each candidate's text is counted (``confirm(text)`` — a regex count, for units that ``needle``
         alone does not decide — replaces the plain count where given; ``edges`` asks for Latin and
-        digit boundaries, checked on the bytes without decoding). The whole text is never
+        digit boundaries, checked on the bytes without decoding; ``screen``, a bytes regex that
+        any document ``confirm`` counts in matches, spares the others' decoding). The whole text is never
         scanned unless the needle has no indexed gram (only punctuation).
         """
         if not needle or not self.segments:
@@ -404,7 +431,7 @@ class TextBuffer:
                             candidates = np.intersect1d(candidates, restrict, assume_unique=True)
                     if not len(candidates):
                         continue
-                    docs, head, body = segment.verify(candidates, needle, title_only, confirm, edges)
+                    docs, head, body = segment.verify(candidates, needle, title_only, confirm, edges, screen)
             if len(docs):
                 parts.append((docs + segment.base, head, body))
         if not parts:
@@ -451,6 +478,11 @@ class DocTable:
     def size(self) -> int:
         """Number of live documents (rows)."""
         return len(self.docnums)
+
+    def warm_up(self) -> None:
+        """Build every facet column's lookups now (see :meth:`FacetColumn.warm_up`)."""
+        for column in self.facets.values():
+            column.warm_up()
 
     def rows(self, docnums: Iterable[int]) -> np.ndarray:
         """Rows of the given document numbers (deleted ones dropped)."""

@@ -283,6 +283,7 @@ class EmbeddedEngine:
         """Open the searcher and every segment's stored-field column now (a first read of each costs
         tens of milliseconds), and the names that cutting and matching queries look up, so that the
         first queries a server answers do not pay for it."""
+        from search.engines.embedded.doctable import doc_table
         from search.engines.embedded.lexicon import read_names
         from search.engines.embedded.matching import read_name_terms
 
@@ -293,6 +294,7 @@ class EmbeddedEngine:
                 first = next(iter(reader.all_doc_ids()), None)
                 if first is not None:
                     reader.stored_fields(first)
+            doc_table(searcher).warm_up()
 
     def close(self) -> None:
         """Release the cached searcher (it is reopened on next use)."""

@@ -53,7 +53,7 @@ from whoosh import query as wq
 
 from search.analysis import CJK_RUN, word_list
 from search.engines.embedded.doctable import DocTable, PerSearcher, doc_table, term_postings
-from search.query.language import term_chunks, term_pattern
+from search.query.language import term_chunks, term_pattern, term_screen
 from search.query.plan import Clause, DateSpec, Term
 from search.query.relax import EXACT_COUNTS
 
@@ -436,6 +436,7 @@ class Matcher:
             return Occurrences.none()
         needle = max(parts, key=len).encode("utf-8")
         confirm = None
+        screen = None
         edges = (False, False)
         pattern = term_pattern(term)  # None for a date
         if pattern is not None and len(parts) > 1:
@@ -443,13 +444,15 @@ class Matcher:
             def confirm(text: bytes) -> int:  # several runs: the regex lets separators stand between them
                 return len(pattern.findall(text.decode("utf-8", "replace")))
 
+            screen = term_screen(term)
+
         elif pattern is not None:
             # One run: a Latin or digit edge must not continue a longer word or number (tod, 2009年8月),
             # checked on the bytes in place instead of decoding each candidate for a regex.
             edges = (bool(re.match(r"[a-z0-9]", parts[0])), bool(re.search(r"[a-z0-9]$", parts[0])))
 
         docnums = self.table.docnums[candidates] if candidates is not None else None
-        found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, term.scope == "title", confirm, edges)
+        found, head_hits, body_hits = self.table.text.occurrence_counts(needle, docnums, term.scope == "title", confirm, edges, screen)
         rows = self.table.row_of[found] if len(found) else found
         held = (rows >= 0) & ((head_hits > 0) | (body_hits > 0))  # live documents that have it
         return Occurrences(rows[held], head_hits[held].astype(np.float64), body_hits[held].astype(np.float64))
