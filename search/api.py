@@ -351,7 +351,7 @@ class Archive:
         found = []
         for kind, candidate in alternative_queries(analyze(q))[:MAX_ALTERNATIVES_TRIED]:
             expanded = synonym_groups.expand(candidate, self.synonyms()).query
-            total = self.engine.search(expanded, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)["total"]
+            total = self._count(expanded, filters)["total"]
             if total:
                 found.append({"kind": kind, "q": candidate, "total": total})
             if len(found) >= 3:
@@ -366,13 +366,20 @@ class Archive:
         for candidate in pinyin.corrections(q, self.pinyin_index(), self.engine.term_counts):
             expanded = synonym_groups.expand(candidate, self.synonyms()).query
             try:
-                answer = self.engine.search(expanded, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)
+                answer = self._count(expanded, filters)
             except QueryError:
                 continue
             found = 0 if "relaxed" in answer else int(answer["total"])  # a correction must hold all its words
             if found > total and found > (best[1] or 0):
                 best = (candidate, found)
         return best
+
+    def _count(self, q: str, filters: dict[str, list[str]]) -> dict[str, Any]:
+        """``{"total", "relaxed"?}`` of a query: counted only, where the engine can (no ranking or page)."""
+        count = getattr(self.engine, "count", None)
+        if count is not None:
+            return count(q, filters)
+        return self.engine.search(q, filters=filters, sort="relevance", page=1, limit=1, facet_size=0)
 
     def synonyms(self) -> synonym_groups.Synonyms:
         """The synonym groups in force (the copy of ``synonyms.toml`` an index run put beside the index;

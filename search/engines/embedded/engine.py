@@ -324,6 +324,14 @@ class EmbeddedEngine:
         answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
+    def count(self, q: str, filters: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+        """``{"total", "relaxed"?}`` of a search, without its page, facets or ranking (see
+        :func:`search.engines.embedded.search.count_search`)."""
+        from search.engines.embedded.search import count_search
+
+        with self._using() as searcher:
+            return count_search(searcher, q, filters=filters)
+
     def article(self, article_id: str) -> Article | None:
         """The article with this id, or None."""
         from search.engines.embedded.search import get_article

@@ -19,11 +19,15 @@ from search.query.filters import FACETS
 from search.query.histogram import histogram as timeline_histogram
 
 
-def filter_and_count(
-    table: DocTable, matched: np.ndarray, selected: dict[str, set[str]], span: tuple[int, int] | None, size: int
-) -> tuple[np.ndarray, dict[str, list[dict[str, Any]]]]:
-    """Rows passing every filter, and each facet's top ``size`` values counted over the rows passing
-    the other filters (selected values are always listed, after the top ones)."""
+def passing_filters(table: DocTable, matched: np.ndarray, selected: dict[str, set[str]], span: tuple[int, int] | None) -> np.ndarray:
+    """The rows of ``matched`` that pass every filter (no facet counted)."""
+    return _filtered(table, matched, selected, span)[2]
+
+
+def _filtered(
+    table: DocTable, matched: np.ndarray, selected: dict[str, set[str]], span: tuple[int, int] | None
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """``(rows in the date span, each filtered facet's mask, rows passing all)``, as row masks."""
     base = matched
     if span is not None:
         base = base & (table.date_lo > 0) & (table.date_lo >= span[0]) & (table.date_hi <= span[1])
@@ -31,6 +35,15 @@ def filter_and_count(
     passing = base.copy()
     for mask in masks.values():
         passing &= mask
+    return base, masks, passing
+
+
+def filter_and_count(
+    table: DocTable, matched: np.ndarray, selected: dict[str, set[str]], span: tuple[int, int] | None, size: int
+) -> tuple[np.ndarray, dict[str, list[dict[str, Any]]]]:
+    """Rows passing every filter, and each facet's top ``size`` values counted over the rows passing
+    the other filters (selected values are always listed, after the top ones)."""
+    base, masks, passing = _filtered(table, matched, selected, span)
     facets: dict[str, list[dict[str, Any]]] = {}
     for name in FACETS:
         if name in masks:
