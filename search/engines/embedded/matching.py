@@ -352,13 +352,12 @@ class Matcher:
         score = np.zeros(self.size, dtype=np.float64)
         body_rows = _EMPTY_ROWS
         for name in fields:
-            rows, word_score = self._words(name, words)
-            if several and len(rows):
-                if name == "title":
-                    keep = self.table.mask(self.searcher.docs_for_query(wq.Phrase("title", words)))[rows]
-                else:
-                    assert hits is not None
-                    keep = np.isin(rows, hits.rows[hits.body > 0])  # the words stand together in the text
+            # Several words count in the body only where they stand together in its text (rows
+            # ascending), so only those rows are looked at: common words (年, 月) are in most articles.
+            together = hits.rows[hits.body > 0] if several and name == "body" and hits is not None else None
+            rows, word_score = self._words(name, words, together)
+            if several and len(rows) and name == "title":
+                keep = self.table.mask(self.searcher.docs_for_query(wq.Phrase("title", words)))[rows]
                 rows, word_score = rows[keep], word_score[keep]
             if name == "body":
                 body_rows = rows
@@ -403,10 +402,10 @@ class Matcher:
                 named[rows[rows >= 0]] = True
         return named
 
-    def _words(self, fieldname: str, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _words(self, fieldname: str, words: list[str], within: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Rows holding every word in the field (ascending) and the summed BM25 of the words there,
         computed on the postings only: no array the size of the archive per word (at a million
-        articles, two of them cost 7 ms a word)."""
+        articles, two of them cost 7 ms a word). Only among the rows ``within`` (ascending) if given."""
         found_rows: np.ndarray | None = None
         found_score = np.zeros(0, dtype=np.float64)
         for word in words:
@@ -414,7 +413,11 @@ class Matcher:
             rows = self.table.row_of[docnums] if len(docnums) else _EMPTY_ROWS
             live = rows >= 0
             rows, weights = rows[live], weights[live]  # ascending: rows follow document numbers
-            word_score = _bm25(weights, self.norms[fieldname][rows], _idf(self.count, len(rows)))
+            idf = _idf(self.count, len(rows))  # over the archive, whatever ``within`` keeps
+            if within is not None:
+                held = np.isin(rows, within, assume_unique=True)
+                rows, weights = rows[held], weights[held]
+            word_score = _bm25(weights, self.norms[fieldname][rows], idf)
             if found_rows is None:
                 found_rows, found_score = rows, word_score
             else:
