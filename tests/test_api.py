@@ -83,6 +83,13 @@ def test_one_search_path_reads_unspaced_queries_relaxes_and_offers_alternatives(
     nothing = archive.search('"高新区小微企业融资"')
     assert nothing.total == 0 and nothing.extra["alternatives"][0] == {"kind": "spaced_query", "q": "高新区 小微 企业 融资", "total": 1}
     assert "alternatives" not in found.extra
+    # Each alternative's total (counted, not searched) is what searching it finds, filters and all.
+    checked = 0
+    for q, filters in (("龙虾万人助万企", None), ('"高新区小微企业融资"', None), ('"企业融资" -高新区', None)):
+        for alternative in archive.search(q, filters=filters).extra.get("alternatives", []):
+            assert alternative["total"] == archive.search(alternative["q"], filters=filters).total >= 1, alternative
+            checked += 1
+    assert checked >= 2
     picked = [item["text"] for item in archive.suggest("党史 孙")]
     assert "党史 孙庆辉" in picked and archive.search(picked[0]).total >= 1
 
