@@ -352,7 +352,8 @@ def _count(
 ) -> tuple[int, int]:
     body = head + _SEP
     if confirm is not None:
-        if (screen.search(text, start, end) is None) if screen is not None else text.find(needle, start, end) == -1:
+        held = screen.search(text, start, end) is not None if screen is not None else text.find(needle, start, end) != -1
+        if not held:
             return 0, 0
         return confirm(bytes(text[start:head])), 0 if title_only else confirm(bytes(text[body:end]))
     head_hits = bytes(text[start:head]).count(needle) if head > start else 0

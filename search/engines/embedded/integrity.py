@@ -135,8 +135,7 @@ def stamps(gen_dir: Path, names: Iterable[str]) -> dict[str, FileStamp | None]:
     for name in names:
         try:
             # A joined string, not a Path: a server stats every file of its generation on each request.
-            info = os.stat(os.path.join(base, name))
-            found[name] = FileStamp(info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+            found[name] = FileStamp.of(os.stat(os.path.join(base, name)))
         except OSError:
             found[name] = None
     return found
