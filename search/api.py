@@ -27,6 +27,7 @@ from search.engines.base import BuildError, BuildReport, Engine, IndexDamaged, I
 from search.engines.embedded.indexer import index_exists
 from search.engines.embedded.indexer import rebuild as _rebuild_embedded
 from search.query import pinyin
+from search.query.pinyin_index import PinyinIndex
 from search.query import synonyms as synonym_groups
 from search.query.filters import SORTS, QueryError, check_filters
 from search.query.alternatives import alternative_queries
@@ -249,7 +250,7 @@ class Archive:
             engine = open_engine(backend, index_dir=index_dir or "index_data", solr=solr, collection=collection)
         self.engine: Engine = engine
         self._synonyms: tuple[Any, synonym_groups.Synonyms] | None = None
-        self._pinyin: tuple[Any, pinyin.PinyinIndex] | None = None
+        self._pinyin: tuple[Any, PinyinIndex] | None = None
         self._cache_lock = threading.Lock()
 
     @classmethod
@@ -395,12 +396,16 @@ class Archive:
                 self._synonyms = (stamp, synonym_groups.load_synonyms(path) if stamp else synonym_groups.Synonyms())
             return self._synonyms[1]
 
-    def pinyin_index(self) -> pinyin.PinyinIndex:
-        """The pinyin of the index's words (built on first use, again after the index changes)."""
+    def pinyin_index(self) -> PinyinIndex:
+        """The index's words by pinyin: the engine's own where it keeps one (the embedded engine's
+        segment stores), else built from its vocabulary on first use and again after it changes."""
+        stored = getattr(self.engine, "pinyin_index", None)
+        if stored is not None:
+            return stored()
         vocabulary = self.engine.vocabulary()
         with self._cache_lock:
             if self._pinyin is None or self._pinyin[0] is not vocabulary:
-                self._pinyin = (vocabulary, pinyin.PinyinIndex.build(vocabulary))
+                self._pinyin = (vocabulary, PinyinIndex.build(vocabulary))
             return self._pinyin[1]
 
     def warm_up(self) -> None:

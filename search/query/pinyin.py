@@ -5,16 +5,18 @@ pinyin when they cannot (or will not) switch input methods: ``gaoxinqu`` or its 
 高新区. Both are answered from the words and names the index holds (an engine's ``vocabulary()``:
 text and the number of articles holding it) with their pinyin from ``pypinyin``'s character table:
 
-- :class:`PinyinIndex` maps full toneless pinyin (``zhengzhou``), initials (``zz``) and a fuzzy form
-  (zh/ch/sh → z/c/s, -ng → -n: the confusions of southern speakers and hurried typists) to words;
+- :class:`~search.query.pinyin_index.PinyinIndex` finds words by full toneless pinyin
+  (``zhengzhou``), initials (``zz``) and a fuzzy form (zh/ch/sh → z/c/s, -ng → -n: the confusions of
+  southern speakers and hurried typists); this module spells them;
 - :func:`corrections` proposes rewritten queries: a Latin token replaced by the word its pinyin or
   initials spell (names and headline words), a Chinese stretch that is not an indexed word replaced
   by an indexed homophone — from the same words, or any dictionary word one homophone character away
   that the index holds (counted through the engine's ``term_counts``: only spellings the segmenter's
   dictionary knows are looked up, a few dozen a token, whatever the size of the archive); the caller keeps the one that finds the most (and more than the query as typed);
-- :meth:`PinyinIndex.complete` gives completions for a pinyin prefix (``gaox`` → 高新区).
+- ``PinyinIndex.complete`` gives completions for a pinyin prefix (``gaox`` → 高新区).
 
-Engine-agnostic: it needs only the vocabulary, which every engine can list.
+Engine-agnostic: it needs only the words, which every engine can list (the embedded engine keeps
+them spelled in its segment stores).
 """
 
 from __future__ import annotations
@@ -24,21 +26,21 @@ import itertools
 import json
 import re
 import unicodedata
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from search.analysis import CJK_RUN, is_dictionary_word, normalize
+
+if TYPE_CHECKING:
+    from search.query.pinyin_index import PinyinIndex
 
 MAX_CANDIDATES = 3  # rewritten queries a caller should try
 MAX_WINDOW = 4  # characters of a Chinese stretch replaced at once
 MIN_COUNT = 2  # articles a replacement word must appear in (names: 1)
 _LATIN = re.compile(r"[a-z]{2,40}")
 _UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f]")
-_TYPE_RANK = {"place": 0, "person": 1, "org": 1, "reporter": 2, "word": 3}
 
 MAX_READINGS = 4  # pinyin spellings kept per word (重庆 is zhongqing and chongqing)
 
@@ -115,99 +117,6 @@ def _fuzzy_syllable(part: str) -> str:
     return part[:-1] if part.endswith("ng") else part
 
 
-@dataclass
-class Entry:
-    """One indexed word or name with its pinyin."""
-
-    text: str
-    count: int
-    type: str
-    full: str
-    initials: str
-    fuzzy: str
-
-
-@dataclass
-class PinyinIndex:
-    """Words of the index by full pinyin, initials and fuzzy pinyin (see the module docstring)."""
-
-    entries: list[Entry] = field(default_factory=list)
-    count_of: dict[str, int] = field(default_factory=dict)
-    by_full: dict[str, list[Entry]] = field(default_factory=dict)
-    by_initials: dict[str, list[Entry]] = field(default_factory=dict)
-    by_fuzzy: dict[str, list[Entry]] = field(default_factory=dict)
-    sorted_full: list[tuple[str, int]] = field(default_factory=list)  # (full pinyin, entry index)
-    sorted_initials: list[tuple[str, int]] = field(default_factory=list)
-
-    @classmethod
-    def build(cls, vocabulary: Iterable[Mapping[str, Any]]) -> "PinyinIndex":
-        """Index ``[{"text", "count", "type"}]`` (an engine's vocabulary)."""
-        index = cls()
-        for item in vocabulary:
-            text, count, kind = str(item.get("text", "")), int(item.get("count", 0) or 0), str(item.get("type", "word"))
-            if not CJK_RUN.fullmatch(text) or count <= 0:
-                continue
-            variants = spellings(text)
-            if not variants:
-                continue  # a character without a reading: no pinyin to match
-            first = variants[0]
-            entry = Entry(text, count, kind, "".join(first), "".join(p[0] for p in first), fuzzy(first))
-            position = len(index.entries)
-            index.entries.append(entry)
-            index.count_of[text] = count
-            for parts in variants:
-                full, initials = "".join(parts), "".join(p[0] for p in parts)
-                _add(index.by_full, full, entry)
-                _add(index.by_initials, initials, entry)
-                _add(index.by_fuzzy, fuzzy(parts), entry)
-                index.sorted_full.append((full, position))
-                index.sorted_initials.append((initials, position))
-        index.sorted_full.sort()
-        index.sorted_initials.sort()
-        return index
-
-    def homophones(self, text: str) -> list[Entry]:
-        """Indexed words read like ``text`` (exactly, then fuzzily), most frequent first; ``text`` itself left out."""
-        parts = syllables(text)
-        if not parts:
-            return []
-        exact = [e for e in self.by_full.get("".join(parts), []) if e.text != text]
-        near = [e for e in self.by_fuzzy.get(fuzzy(parts), []) if e.text != text and e not in exact]
-        return _best_first(exact) + _best_first(near)
-
-    def spelled(self, latin: str) -> list[Entry]:
-        """Indexed words whose full pinyin (then initials) is ``latin``, best first."""
-        full = self.by_full.get(latin, [])
-        initials = self.by_initials.get(latin, []) if 2 <= len(latin) <= 6 else []
-        return _best_first(full) + _best_first([e for e in initials if e not in full])
-
-    def complete(self, prefix: str, limit: int = 8) -> list[dict[str, str]]:
-        """Words whose pinyin or initials start with the Latin ``prefix``: ``[{"text", "type"}]``."""
-        prefix = prefix.lower()
-        if not _LATIN.fullmatch(prefix):
-            return []
-        found: dict[str, Entry] = {}
-        for table in (self.sorted_full, self.sorted_initials):
-            start = bisect_left(table, (prefix, -1))
-            for key, position in table[start : start + 2000]:
-                if not key.startswith(prefix):
-                    break
-                entry = self.entries[position]
-                found.setdefault(entry.text, entry)
-        ranked = _best_first(list(found.values()))
-        return [{"text": entry.text, "type": entry.type} for entry in ranked[:limit]]
-
-
-def _add(table: dict[str, list[Entry]], key: str, entry: Entry) -> None:
-    bucket = table.setdefault(key, [])
-    if not bucket or bucket[-1] is not entry:
-        bucket.append(entry)
-
-
-def _best_first(entries: list[Entry]) -> list[Entry]:
-    return sorted(entries, key=lambda e: (-e.count, _TYPE_RANK.get(e.type, 9), e.text))
-
-
 #: Looks up how many articles hold each word (an engine's ``term_counts``).
 TermCounts = Callable[[Sequence[str]], Mapping[str, int]]
 MAX_LOOKUPS = 3000  # homophone candidates looked up per query token
@@ -253,7 +162,7 @@ def _replacement(token: str, index: PinyinIndex, counts: TermCounts | None) -> t
     if _LATIN.fullmatch(lowered):
         spelled = index.spelled(lowered)
         return (spelled[0].text, spelled[0].count) if spelled else None
-    if not CJK_RUN.fullmatch(token) or index.count_of.get(token, 0) >= MIN_COUNT:
+    if not CJK_RUN.fullmatch(token) or index.count_of(token) >= MIN_COUNT:
         return None
     # Stretches of the token (the whole of it first, then shorter ones) that are not indexed words,
     # each with its homophones: the names and headline words of the pinyin index, and — when the
@@ -292,12 +201,13 @@ def corrections(q: str, index: PinyinIndex, counts: TermCounts | None = None) ->
 
     Operators, quoted phrases, exclusions and field prefixes are left as typed.
 
+    >>> from search.query.pinyin_index import PinyinIndex
     >>> idx = PinyinIndex.build([{"text": "郑州", "count": 9, "type": "place"}, {"text": "高新区", "count": 7, "type": "place"}])
     >>> corrections("郑洲", idx), corrections("gxq 融资", idx), corrections("gaoxinqu", idx)
     (['郑州'], ['高新区 融资'], ['高新区'])
     """
     q = _UNSAFE.sub("", q or "")  # lone surrogates (argv bytes that were not UTF-8), control characters
-    if not q or (not index.entries and counts is None):
+    if not q or (index.empty and counts is None):
         return []
     tokens = re.split(r"(\s+)", q.strip())
     options: list[tuple[int, int, str]] = []  # (-count, token position, replacement)

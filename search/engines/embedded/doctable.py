@@ -733,7 +733,7 @@ def _store(leaf: Any, key: str) -> SegmentStore:
 
 def _rebuilt_store(leaf: Any) -> SegmentStore:
     """A store for a segment without a usable file: texts and facets from its stored fields, word
-    postings from Whoosh's."""
+    postings and the pinyin table's words from Whoosh's terms."""
     fulltexts, rows = [], []
     for local in range(leaf.doc_count_all()):
         stored = leaf.stored_fields(local) or {}
@@ -757,7 +757,9 @@ def _rebuilt_store(leaf: Any) -> SegmentStore:
                 postings.docs += docs
                 postings.counts += counts
         words[field] = postings
-    return SegmentStore.in_memory(fulltexts, rows, words)
+    from search.engines.embedded.vocabulary import segment_vocabulary  # it reads stores through this module
+
+    return SegmentStore.in_memory(fulltexts, rows, words, segment_vocabulary(leaf))
 
 
 # -- postings --------------------------------------------------------------------------------------

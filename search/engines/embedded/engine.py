@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from search.atomic import read_json
 from search.engines.base import BuildReport, IndexDamaged, IndexMissing, Progress
@@ -44,6 +44,9 @@ from search.engines.embedded.indexer import (
 )
 from search.model import Article
 from search.query.filters import QueryError
+
+if TYPE_CHECKING:
+    from search.query.pinyin_index import PinyinIndex
 
 _OPEN_RETRIES = 5  # a full rebuild may switch generations between reading the pointer and opening
 
@@ -406,10 +409,18 @@ class EmbeddedEngine:
 
     def vocabulary(self) -> list[dict[str, Any]]:
         """Indexed Chinese words and names with their document counts: ``[{"text", "count", "type"}]``."""
-        from search.engines.embedded.listing import vocabulary
+        from search.engines.embedded.vocabulary import vocabulary
 
         with self._using() as searcher:
             return vocabulary(searcher)
+
+    def pinyin_index(self) -> PinyinIndex:
+        """The index's names and headline words by pinyin (did-you-mean and pinyin completions),
+        read from the segments' stores."""
+        from search.engines.embedded.vocabulary import pinyin_index
+
+        with self._using() as searcher:
+            return pinyin_index(searcher)
 
     def stats(self) -> dict[str, Any]:
         """Articles, pages (seed files indexed), terms, index size in bytes, last build time."""

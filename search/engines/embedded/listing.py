@@ -1,5 +1,4 @@
-"""The embedded engine's listings: pages (browse by issue), a page's articles, a whole result set,
-and the vocabulary (words and names with their document counts) that did-you-mean reads.
+"""The embedded engine's listings: pages (browse by issue), a page's articles, a whole result set.
 
 Every answer is plain data (see :mod:`search.engines.base`); nothing here ranks a page of results
 with snippets: that is :mod:`search.engines.embedded.search`.
@@ -13,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from search.analysis import CJK_RUN
-from search.engines.embedded.doctable import PerSearcher, doc_table
+from search.engines.embedded.doctable import doc_table
 from search.engines.embedded.facets import filter_and_count
 from search.engines.embedded.matching import Matcher, rank
 from search.engines.embedded.search import match_plan, plan_query
@@ -103,47 +101,3 @@ def articles_of(searcher: Any, docnums: Sequence[int]) -> Iterator[Article]:
     """The stored articles of ``docnums``, in that order."""
     for docnum in docnums:
         yield document_to_article(searcher.stored_fields(docnum))
-
-
-#: Fields whose terms make the vocabulary, and the name each kind of entry is given. Headline words,
-#: not body words: an archive's frequent words all appear in some headline, and the body field holds
-#: ten times as many terms (reading them all cost ~2.5 s per 1,000 articles).
-_VOCABULARY_FIELDS = (("place", "place"), ("person", "person"), ("org", "org"), ("reporter", "reporter"),
-                      ("title", "word"))  # fmt: skip
-
-
-def _vocabulary(searcher: Any) -> list[dict[str, Any]]:
-    # Segment by segment: a MultiReader merges every term's infos across segments in Python, which
-    # cost 150 µs a term (1.7 s at 50,000 articles) against 18 µs from each segment's own terms.
-    frequencies: dict[str, dict[str, int]] = {name: {} for name, _kind in _VOCABULARY_FIELDS}  # summed over segments
-    for reader, _offset in searcher.reader().leaf_readers():
-        for fieldname, _kind in _VOCABULARY_FIELDS:
-            if fieldname not in reader.schema:
-                continue
-            field_counts = frequencies[fieldname]
-            for term, info in reader.iter_field(fieldname):
-                text = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-                if len(text) < 2 or len(text) > 12 or not CJK_RUN.fullmatch(text):
-                    continue
-                field_counts[text] = field_counts.get(text, 0) + info.doc_frequency()
-    counts: dict[str, list[Any]] = {}
-    for fieldname, kind in _VOCABULARY_FIELDS:  # a name's kind wins over "word"; the count is the largest
-        for text, df in frequencies[fieldname].items():
-            entry = counts.get(text)
-            if entry is None:
-                counts[text] = [df, kind]
-            else:
-                entry[0] = max(entry[0], df)
-                if entry[1] == "word" and kind != "word":
-                    entry[1] = kind
-    return [{"text": text, "count": df, "type": kind} for text, (df, kind) in counts.items()]
-
-
-_vocabularies = PerSearcher(_vocabulary)
-
-
-def vocabulary(searcher: Any) -> list[dict[str, Any]]:
-    """Chinese names and headline words of 2–12 characters in the index: ``[{"text", "count", "type"}]``
-    (``count``: articles holding it in that field; ``type``: word, place, person, org, reporter).
-    Cached per searcher."""
-    return _vocabularies(searcher)

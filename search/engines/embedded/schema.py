@@ -45,6 +45,10 @@ _STORED_ONLY = (
 # Order of the facet values of a document in its segment store (see :func:`facet_row`).
 FACET_COLUMN = ("source", "kind", "section", "year", "month", "date", "place", "reporter", "person", "org", "paper", "page", "credit")
 
+#: Fields whose terms make the vocabulary (did-you-mean's words), with the kind each term is counted as.
+#: Headline words, not body words: an archive's frequent words all appear in some headline, and the
+#: body field holds ten times as many terms.
+VOCABULARY_FIELDS = {"place": "place", "person": "person", "org": "org", "reporter": "reporter", "title": "word"}
 
 # Separates headline and body in a document's normalised text (never inside a query needle).
 FULLTEXT_SEPARATOR = b"\n\x00\n"

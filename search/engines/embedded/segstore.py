@@ -20,7 +20,9 @@ each array is), then little-endian arrays aligned to 8 bytes:
   (unigrams and bigrams of the normalised text, :mod:`search.engines.embedded.ngrams`; format 2
   keeps every bigram occurrence's position, so longer fragments are found without reading text), and
   ``words.title`` and ``words.body`` (the word fields' terms by a 64-bit hash, with the terms
-  themselves in ``words.F.terms`` / ``words.F.term_starts`` to rule out a collision).
+  themselves in ``words.F.terms`` / ``words.F.term_starts`` to rule out a collision);
+* ``pinyin.*``: the segment's names and headline words with their document counts and pinyin keys
+  (:class:`search.query.pinyin_index.PinyinTable`), which did-you-mean and pinyin completions read.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import hashlib
 import json
 import mmap
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,13 +41,17 @@ import numpy as np
 from search.engines.embedded.ngrams import BIGRAM_BASE, document_grams
 from search.engines.embedded.postings import PostingsField, encode
 from search.engines.embedded.schema import FACET_COLUMN, FULLTEXT_SEPARATOR
+from search.query.pinyin_index import PinyinTable
 
 EXTENSION = ".nsx"
 MAGIC = b"NSX1"
-FORMAT = 2
+FORMAT = 3
 #: Formats this code reads: a format-1 store (no bigram positions) answers the same, confirming
-#: longer fragments on the text; segments written from now on are format 2.
-READABLE_FORMATS = (1, 2)
+#: longer fragments on the text; a store before format 3 has no pinyin table, which is then spelled
+#: from the segment's terms when did-you-mean first needs it. Segments written from now on are format 3.
+READABLE_FORMATS = (1, 2, 3)
+#: Name prefix of the pinyin table's arrays.
+PINYIN_PREFIX = "pinyin."
 WORD_FIELDS = ("title", "body")
 _ALIGN = 8
 
@@ -113,10 +119,14 @@ def _word_arrays(field: str, postings: WordPostings) -> dict[str, np.ndarray]:
 
 
 def store_arrays(
-    fulltexts: Sequence[bytes], facet_rows: Sequence[Sequence[Any]], words: dict[str, WordPostings] | None = None
+    fulltexts: Sequence[bytes],
+    facet_rows: Sequence[Sequence[Any]],
+    words: dict[str, WordPostings] | None = None,
+    vocabulary: Mapping[str, Mapping[str, int]] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Every array of a segment store, and its header's facet values, from each document's
-    ``headline SEP body`` bytes and facet row (in document order) and the word fields' postings."""
+    ``headline SEP body`` bytes and facet row (in document order), the word fields' postings and the
+    segment's vocabulary (``{kind: {term: documents}}``, spelled into its pinyin table)."""
     sizes = np.fromiter(map(len, fulltexts), dtype=np.uint64, count=len(fulltexts))
     starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.uint64)
     blob = b"".join(fulltexts)
@@ -139,6 +149,7 @@ def store_arrays(
         del keys, docs, counts, positions, grams
     for field in WORD_FIELDS:
         arrays.update(_word_arrays(field, (words or {}).get(field) or WordPostings([], [], [], [])))
+    arrays.update(PinyinTable.build(vocabulary or {}).to_arrays(PINYIN_PREFIX))
     return arrays, {"facets": values, "multi": multi}
 
 
@@ -186,6 +197,7 @@ class SegmentStore:
         self.heads = arrays["text.heads"]
         self.grams = {name: PostingsField.from_arrays(arrays, f"grams.{name}") for name in ("head", "body")}
         self.words = {name: PostingsField.from_arrays(arrays, f"words.{name}") for name in WORD_FIELDS}
+        self.pinyin = PinyinTable.from_arrays(arrays, PINYIN_PREFIX)  # None before format 3
 
     @classmethod
     def open(cls, path: Path) -> "SegmentStore":
@@ -215,9 +227,15 @@ class SegmentStore:
         return cls(int(header["count"]), arrays, header, buffer)
 
     @classmethod
-    def in_memory(cls, fulltexts: Sequence[bytes], facet_rows: Sequence[Sequence[Any]], words: dict[str, WordPostings]) -> "SegmentStore":
+    def in_memory(
+        cls,
+        fulltexts: Sequence[bytes],
+        facet_rows: Sequence[Sequence[Any]],
+        words: dict[str, WordPostings],
+        vocabulary: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> "SegmentStore":
         """A store built in memory (for a segment written without one)."""
-        arrays, extra = store_arrays(fulltexts, facet_rows, words)
+        arrays, extra = store_arrays(fulltexts, facet_rows, words, vocabulary)
         return cls(len(fulltexts), arrays, extra)
 
     # -- text ---------------------------------------------------------------------------------
@@ -260,6 +278,7 @@ class SegmentStore:
         self.arrays = {}
         self.grams = {}
         self.words = {}
+        self.pinyin = None
         if self.buffer is not None:
             try:
                 self.buffer.close()

@@ -20,7 +20,8 @@ indexes posting by posting). Memory: about 30 bytes a posting, held until the se
 Beside the Whoosh files, the writer writes the segment's store (:mod:`search.engines.embedded.segstore`):
 the normalised text and facet values of every document it holds — those added, and those a merge
 copies from older segments (:meth:`ArticleWriter.add_reader`) — with the fragment postings built
-from that text and the word postings of ``title`` and ``body``. It is written once the segment's
+from that text, the word postings of ``title`` and ``body``, and the pinyin table of the segment's
+names and headline words (did-you-mean's, :mod:`search.query.pinyin_index`). It is written once the segment's
 Whoosh files are complete and before the commit lists the segment, so a reader never sees one
 without the other.
 """
@@ -34,6 +35,7 @@ from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 from search.engines.embedded import segstore
+from search.engines.embedded.schema import VOCABULARY_FIELDS
 
 _EMPTY = b""
 _PACKED = [pack_uint(n) for n in range(256)]  # Frequency values of small counts, shared
@@ -138,6 +140,7 @@ class ArticleWriter(SegmentWriter):
         self._fulltexts: list[bytes] = []  # per document of the new segment, in order
         self._facet_rows: list[tuple[Any, ...]] = []
         self._words: dict[str, segstore.WordPostings] = {}
+        self._vocabulary: dict[str, dict[str, int]] = {}  # kind -> {text: documents}, for the pinyin table
 
     @staticmethod
     def _extras(fields: dict[str, Any]) -> tuple[bytes, tuple[Any, ...]]:
@@ -233,11 +236,15 @@ class ArticleWriter(SegmentWriter):
             lengths = _field_lengths(reader, fieldname, self.docnum)
             add = writer.add
             kept = segstore.WordPostings([], [], [], []) if fieldname in segstore.WORD_FIELDS else None
+            vocabulary_kind = VOCABULARY_FIELDS.get(fieldname)
+            counted = self._vocabulary.setdefault(vocabulary_kind, {}) if vocabulary_kind else None
             for tbytes, postings in self.pool.field_terms(fieldname):
                 writer.start_term(tbytes)
                 for docnum, weight, vbytes in postings:
                     add(docnum, weight, vbytes, lengths[docnum])
                 writer.finish_term()
+                if counted is not None:
+                    counted[tbytes.decode("utf-8")] = len(postings)
                 if kept is not None:
                     kept.terms.append(tbytes.decode("utf-8"))
                     kept.sizes.append(len(postings))
@@ -263,9 +270,9 @@ class ArticleWriter(SegmentWriter):
             return  # a storage without a directory: readers build the store in memory
         if len(self._fulltexts) != self.docnum:
             raise RuntimeError(f"segment store out of step: {len(self._fulltexts)} texts for {self.docnum} documents")
-        arrays, extra = segstore.store_arrays(self._fulltexts, self._facet_rows, self._words)
+        arrays, extra = segstore.store_arrays(self._fulltexts, self._facet_rows, self._words, self._vocabulary)
         segstore.write_store(segstore.store_path(folder, self.get_segment().segment_id()), self.docnum, arrays, extra)
-        self._fulltexts, self._facet_rows, self._words = [], [], {}
+        self._fulltexts, self._facet_rows, self._words, self._vocabulary = [], [], {}, {}
 
 
 def _field_lengths(reader: Any, fieldname: str, doccount: int) -> list[int]:
