@@ -176,8 +176,9 @@ def time_api(index_dir: Path, rounds: int) -> dict[str, float]:
 
 
 def time_did_you_mean(index_dir: Path, rounds: int) -> dict[str, float]:
-    """Searches for typos and pinyin: with did-you-mean (the first one builds the pinyin index of the
-    archive's names and headline words) against the same searches without it, in the same run."""
+    """Searches for typos and pinyin: with did-you-mean against the same searches without it, in the
+    same run; and the time to open the pinyin index of the archive's names and headline words (its
+    segments' tables; an index written before store format 3 spells them then)."""
     from search.api import Archive
 
     archive = Archive.open(index_dir)

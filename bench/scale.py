@@ -331,6 +331,8 @@ def measure(args: argparse.Namespace, work: Path, size: int | None) -> dict[str,
         if not args.no_http:
             figures["http_search"] = time_http(index_dir, seeds_dir, args.rounds, args.workers, concurrency=bool(size))
         figures["cold_cli_search_s"] = median_run(["search", "湖人 季后赛", "--index", str(index_dir), "--format", "json"], index_dir=index_dir)
+        # Pinyin typed for 姚明: nothing found, so the search also corrects it and counts alternatives.
+        figures["cold_cli_typo_s"] = median_run(["search", "yaoming", "--index", str(index_dir), "--format", "json"], index_dir=index_dir)
     finally:
         new_page.unlink(missing_ok=True)
         rebuild(seeds_dir, index_dir)  # back to the corpus alone, for a later run with --keep
@@ -418,6 +420,8 @@ def print_table(figures: dict[str, Any]) -> None:
         if "server_anon_mb" in http:
             rows.append(("server memory: anonymous (all processes, not the mapped index)", f"{http['server_anon_mb']:.0f} MB"))
     rows.append(("cold `newsearch search`", f"{figures['cold_cli_search_s']:.2f} s"))
+    if "cold_cli_typo_s" in figures:
+        rows.append(("cold `newsearch search yaoming` (did-you-mean)", f"{figures['cold_cli_typo_s']:.2f} s"))
     rows.append(("index size", f"{figures['index_mb']:.1f} MB"))
     tv = figures.get("tantivy")
     if tv:
@@ -450,6 +454,7 @@ def print_summary(results: dict[str, dict[str, Any]]) -> None:
                 "memory": lambda: f"{http['server_peak_rss_mb']:.0f} / {http['server_pss_mb']:.0f} MB",
                 "size": lambda: f"{figures['index_mb']:.0f} MB",
                 "cold": lambda: f"{figures['cold_cli_search_s']:.2f} s",
+                "typo": lambda: f"{figures['cold_cli_typo_s']:.2f} s",
                 "add": lambda: f"{figures['add_one_page_s']:.2f} s",
                 "unchanged": lambda: f"{figures['unchanged_cli_run_s']:.2f} s",
                 "tv_build": lambda: f"{tv['build_s']:.0f} s ({tv['build_cpu_s']:.0f} CPU s)",
@@ -465,7 +470,8 @@ def print_summary(results: dict[str, dict[str, Any]]) -> None:
         ("first", "`/api/search` p50 / p95, first time"),
         ("repeat", "`/api/search` p50 / p95, repeated"), ("one", "1 client: requests/s, p95"),
         ("eight", "8 clients: requests/s, p95 (× 1 client)"), ("memory", "server peak RSS / PSS"),
-        ("size", "index size"), ("cold", "cold `newsearch search`"), ("add", "add one page"),
+        ("size", "index size"), ("cold", "cold `newsearch search`"),
+        ("typo", "cold `newsearch search yaoming` (did-you-mean)"), ("add", "add one page"),
         ("unchanged", "unchanged `newsearch index`"), ("tv_build", "tantivy build"),
         ("tv_first", "tantivy p50 / p95, first time"), ("tv_size", "tantivy index size"),
         ("ratio", "our p95 / tantivy's"),

@@ -18,6 +18,8 @@ same plain-data shapes:
 - ``vocabulary()`` -> ``[{"text", "count", "type"}]``: indexed Chinese names and headline words (2–12
   characters) with the number of articles holding each (did-you-mean and pinyin completions);
   ``term_counts(words)`` -> ``{word: count}``: how many articles hold each word as a word;
+  optionally ``pinyin_index()`` -> :class:`~search.query.pinyin_index.PinyinIndex` of those words,
+  for an engine that keeps them spelled (else the Archive spells the vocabulary on first use);
 - ``rebuild(seeds_dir, ...)`` -> :class:`BuildReport`.
 
 Errors: :class:`IndexMissing` (nothing to search yet: CLI one-line error, HTTP 503) and its subclass
