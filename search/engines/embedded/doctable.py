@@ -75,6 +75,7 @@ class FacetColumn:
         self._row_of = row_of
         self._lock = threading.Lock()
         self._table: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        self._counted = False  # whether a count was made from the segments' stores already
 
     def _built(self) -> tuple[list[str], np.ndarray, np.ndarray]:
         """``(values, ids, rows)``, built once (thread-safe)."""
@@ -149,15 +150,22 @@ class FacetColumn:
         mask[self.rows[value_mask[self.ids]]] = True
         return mask
 
-    def _spans(self, matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(start, length)`` in ``ids`` of each matched row's values: from :attr:`row_starts` once
-        a server has made it, else by binary search in ``rows`` (no pass over every row)."""
-        starts = self.__dict__.get("row_starts")
-        if starts is not None:
-            begin = starts[matched]
-            return begin, starts[matched + 1] - begin
-        begin = np.searchsorted(self.rows, matched, side="left")
-        return begin, np.searchsorted(self.rows, matched, side="right") - begin
+    def _spans(self, matched: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``(start, length)`` in ``ids`` of each matched row's values: by binary search in ``rows``
+        for a ``first`` count (no pass over every row), from :attr:`row_starts` (made once, as a
+        server's warm-up does) for the counts after it."""
+        if first and "row_starts" not in self.__dict__:
+            begin = np.searchsorted(self.rows, matched, side="left")
+            return begin, np.searchsorted(self.rows, matched, side="right") - begin
+        begin = self.row_starts[matched]
+        return begin, self.row_starts[matched + 1] - begin
+
+    def _first_count(self) -> bool:
+        """True the first time this column is counted: a process that counts once (a command line
+        search) reads what that count needs; one that counts again makes the lookups that repeated
+        counts are quicker with."""
+        first, self._counted = not self._counted, True
+        return first
 
     def counts(self, row_mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
         """How many of the rows in ``row_mask`` hold each value (indexed by value id).
@@ -165,6 +173,7 @@ class FacetColumn:
         ``matched`` (the mask's row numbers, if the caller has them) selects the sparse path: with
         few rows matched, only their values are read.
         """
+        first = self._first_count()
         if not self._sparse or len(row_mask) != self.row_count:
             matched = None  # a small column: reading all its rows is as cheap as finding a few
         elif matched is None:
@@ -172,19 +181,21 @@ class FacetColumn:
             if selected * _FEW < len(self.rows):
                 matched = np.flatnonzero(row_mask)
         if matched is not None:
-            return np.bincount(self.ids[_gather(*self._spans(matched))], minlength=len(self.values))
+            return np.bincount(self.ids[_gather(*self._spans(matched, first))], minlength=len(self.values))
         return np.bincount(self.ids[row_mask[self.rows]], minlength=len(self.values))
 
     def value_counts(self, row_mask: np.ndarray) -> tuple[Sequence[str], np.ndarray]:
         """``(values, counts)``: how many rows of ``row_mask`` hold each value, for the values in
-        ``values`` (every value once the table is built; before that, when few rows are selected,
-        only the values those rows hold, counted from the segments' stores)."""
+        ``values``: every value once the table is built. Before that, a first count over few rows
+        reads only the values those rows hold, from the segments' stores (what a one-query process
+        needs); a second count builds the table (a server after a commit, saved queries), whose
+        counts are quicker from then on."""
         if self._table is None and len(row_mask) == self.row_count:
             if not self.entries:
                 return [], _EMPTY  # no article has this facet: nothing to read
-            matched = np.flatnonzero(row_mask)
-            if len(matched) * _FEW < self.entries:
-                return self._counted_in_segments(self._docnums[matched])
+            if not self._counted and np.count_nonzero(row_mask) * _FEW < self.entries:
+                self._counted = True
+                return self._counted_in_segments(self._docnums[np.flatnonzero(row_mask)])
         return self.values, self.counts(row_mask)
 
     def _counted_in_segments(self, docnums: np.ndarray) -> tuple[list[str], np.ndarray]:
