@@ -671,8 +671,13 @@ def doc_table(searcher: Any) -> DocTable:
 def _build(searcher: Any) -> DocTable:
     reader = searcher.reader()
     live = _live_docnums(reader)
-    row_of = np.full(reader.doc_count_all(), -1, dtype=np.int64)
-    row_of[live] = np.arange(len(live))
+    # Without deletions a row is its document number: no scatter and no gathers over every row.
+    whole = len(live) == reader.doc_count_all()
+    if whole:
+        row_of = live
+    else:
+        row_of = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+        row_of[live] = np.arange(len(live))
     segments: list[SegmentText] = []
     used: set[str] = set()
     for leaf, base in reader.leaf_readers():
@@ -704,8 +709,8 @@ def _build(searcher: Any) -> DocTable:
         date_lo=date_lo,
         date_hi=date_hi,
         text=TextBuffer(segments),
-        head_len=np.maximum(head_len, 0)[live],
-        body_len=np.maximum(body_len, 0)[live],
+        head_len=np.maximum(head_len, 0) if whole else np.maximum(head_len, 0)[live],
+        body_len=np.maximum(body_len, 0) if whole else np.maximum(body_len, 0)[live],
     )
 
 
