@@ -88,11 +88,6 @@ class FacetColumn:
         return table
 
     @property
-    def built(self) -> bool:
-        """Whether the row → value-id table exists yet (counts read it once it does)."""
-        return self._table is not None
-
-    @property
     def values(self) -> list[str]:
         """Every value as written, by value id."""
         return self._built()[0]
