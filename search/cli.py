@@ -784,3 +784,7 @@ def saved_run(names: tuple[str, ...], run_all: bool, file_path: Path, index_dir:
                 continue
             blocks.append(title + "\n" + render_table(result.response, color=sys.stdout.isatty(), facets=not new_only))
         click.echo("\n\n".join(blocks))
+
+
+if __name__ == "__main__":
+    main()  # `python -m search.cli` as well as `python -m search` and `newsearch`

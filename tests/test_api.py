@@ -167,6 +167,28 @@ def test_a_warmed_archive_finds_names_and_words_as_a_cold_one_does(seeds_dir, in
     assert cold["孙庆辉"].total >= 1  # his byline, though his name is not body text
 
 
+def test_a_fresh_process_counts_facets_as_a_warmed_server_does(seeds_dir, index_dir, monkeypatch):
+    # A cold CLI counts the facets of a small result from the segments' stores instead of building
+    # each facet's column; a server builds every column as it warms up. Same counts, same order, over
+    # two segments with a replaced page (deleted documents), with and without filters.
+    monkeypatch.setenv("NEWSEARCH_ANSWERS_DIR", "off")  # each archive computes its own answers
+    (seeds_dir / "005_new.txt").write_text(NEW_PAGE, encoding="utf-8")
+    first = sorted(seeds_dir.glob("00[0-4]_*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n\n高新区孙庆辉调研龙虾产业\n\n本报讯 高新区调研龙虾养殖。\n", encoding="utf-8")
+    rebuild(seeds_dir, index_dir)
+    searches = [("龙虾", {}), ("龙虾音乐节", {}), ("高新区", {}), ("", {}), ("郑州", {"kind": ["news"]}), ("高新区", {"place": ["高新区"]})]
+    warm = Archive.open(index_dir)
+    warm.warm_up()
+    for q, filters in searches:
+        cold = Archive.open(index_dir).search(q, filters=filters, facet_size=3)
+        warmed = warm.search(q, filters=filters, facet_size=3)
+        assert cold.total == warmed.total, q
+        assert {name: [v.to_dict() for v in values] for name, values in cold.facets.items()} == {
+            name: [v.to_dict() for v in values] for name, values in warmed.facets.items()
+        }, (q, filters)
+    assert sum(value.count for value in warm.search("龙虾").facets["kind"]) >= 2
+
+
 def test_a_repeated_search_gives_the_same_answer_and_sees_a_new_page(seeds_dir, index_dir):
     # Repeats are answered from the engine's answers of this index version (pagination, back button).
     archive = Archive.open(index_dir)

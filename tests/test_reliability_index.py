@@ -25,7 +25,8 @@ from urllib.parse import quote
 
 import pytest
 
-from search.api import Archive
+from search.api import Archive, IndexDamaged
+from search.atomic import write_json_atomic
 from search.engines.embedded.indexer import current_generation_dir, read_pointer
 from tests.attack_helpers import SEED_PAGES, Server, assert_one_line_error, newsearch
 from tests.attack_helpers import env as child_env
@@ -154,6 +155,22 @@ def test_damage_that_kept_size_and_mtime_is_found_by_check_and_index_verify(site
     assert_one_line_error(check, "is damaged", f"{path.name} changed (its sha256 differs", "newsearch index --verify")
     rebuilt = build(seeds, index, "--verify")
     assert f"full rebuild (index damaged: {path.name} changed" in rebuilt.stdout
+
+
+def test_a_large_archive_manifest_still_guards_its_index_files(site):
+    # Opening a searcher reads a large manifest (a million articles' ids: megabytes) without
+    # parsing its list of ids; the checksums after that list are still read and enforced.
+    index = site["index"]
+    manifest_path = current_generation_dir(index) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"].update({f"more-{n:05d}.jsonl": {"ids": [f"more-{n}-{i}" for i in range(40)]} for n in range(2000)})
+    write_json_atomic(manifest_path, manifest)
+    assert manifest_path.stat().st_size > 1 << 20
+    with Archive.open(index) as archive:
+        assert archive.search(WORD).total == site["total"]
+    name = damage(index, "flip-2000-bytes-in-a-segment")
+    with pytest.raises(IndexDamaged, match=name):
+        Archive.open(index).search(WORD)
 
 
 def test_an_unchanged_run_on_a_sound_index_stays_incremental(site):

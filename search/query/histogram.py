@@ -37,7 +37,7 @@ def histogram(lo: np.ndarray, hi: np.ndarray, selected: dict[str, set[str]], spa
     hi = np.asarray(hi, dtype=np.int64)
     dated = lo > 0
     years = (lo[dated] // 10000).astype(np.int64)
-    one_year = month_view_year(selected, span, np.unique(years).tolist())
+    one_year = month_view_year(selected, span, _distinct(years))
     undated = int((~dated).sum())
     if one_year is not None:
         # Rows dated to the year only (no month) cannot be placed on a month: they count as undated here.
@@ -57,3 +57,12 @@ def histogram(lo: np.ndarray, hi: np.ndarray, selected: dict[str, set[str]], spa
     counts = np.bincount(years - first)
     buckets = [{"value": f"{first + i:04d}", "count": int(c)} for i, c in enumerate(counts.tolist())]
     return {"unit": "year", "year": None, "buckets": buckets, "undated": undated}
+
+
+def _distinct(years: np.ndarray) -> list[int]:
+    """The distinct years (non-negative, four digits at most), ascending. Not ``np.unique``: on first
+    use it imports ``numpy.ma`` (20-50 ms of a cold search), and years fit a small bincount."""
+    if not len(years):
+        return []
+    first = int(years.min())
+    return (np.flatnonzero(np.bincount(years - first)) + first).tolist()

@@ -50,21 +50,63 @@ _SEP = len(FULLTEXT_SEPARATOR)
 
 #: A facet column with more value rows than this counts a few matched rows by reading only theirs.
 _SPARSE_FROM = 4096
+#: Rows are "few" for a count when this many times their number is below the facet's value rows.
+_FEW = 16
 
 
-@dataclass
 class FacetColumn:
-    """One facet's values for every row, as a sparse row → value-id table.
+    """One facet's values for every row, as a sparse row → value-id table, built on first use.
 
     ``ids[k]`` is a value id of row ``rows[k]`` (each row's values once, rows ascending);
     ``values[id]`` is the value as written; ``by_norm`` finds ids by normalised value (filters
     match normalised values, several written forms may share one).
+
+    Building the table reads every segment's values of the facet (all facets together took a
+    quarter of a second of a cold search at a million articles), so it is built only when a filter
+    or a count over many rows needs it, or by :meth:`warm_up`. A count over few rows before then
+    (:meth:`value_counts`) reads just those rows' values from the segments' stores.
     """
 
-    values: list[str]
-    ids: np.ndarray
-    rows: np.ndarray
-    row_count: int = 0
+    def __init__(self, name: str, segments: Sequence[SegmentText], docnums: np.ndarray, row_of: np.ndarray) -> None:
+        self.name = name
+        self.row_count = len(docnums)
+        self._segments = segments
+        self._docnums = docnums
+        self._row_of = row_of
+        self._lock = threading.Lock()
+        self._table: tuple[list[str], np.ndarray, np.ndarray] | None = None
+        self._counted = False  # whether a count was made from the segments' stores already
+
+    def _built(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """``(values, ids, rows)``, built once (thread-safe)."""
+        table = self._table
+        if table is None:
+            with self._lock:
+                if self._table is None:
+                    self._table = _facet_table(self._segments, self.name, self._row_of)
+                table = self._table
+        return table
+
+    @property
+    def values(self) -> list[str]:
+        """Every value as written, by value id."""
+        return self._built()[0]
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Value ids, row after row (int32)."""
+        return self._built()[1]
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The row of each entry of :attr:`ids`, ascending (int32)."""
+        return self._built()[2]
+
+    @functools.cached_property
+    def entries(self) -> int:
+        """How many (row, value) pairs the facet has over the segments (deleted documents
+        included): what a count over every row reads."""
+        return sum(len(segment.store.arrays.get(f"facet.{self.name}.ids", _EMPTY)) for segment in self._segments)
 
     @functools.cached_property
     def by_norm(self) -> dict[str, list[int]]:
@@ -84,12 +126,12 @@ class FacetColumn:
 
     @property
     def _sparse(self) -> bool:
-        """Whether counts over few matched rows read only theirs (:attr:`row_starts`)."""
+        """Whether counts over few matched rows read only theirs (:meth:`_spans`)."""
         return len(self.rows) > _SPARSE_FROM
 
     def warm_up(self) -> None:
-        """Build the lookups that a first count or filter would (tens to hundreds of milliseconds
-        each at a million articles: a server does it before its first user does)."""
+        """Build the table and the lookups that a first count or filter would (tens to hundreds of
+        milliseconds each at a million articles: a server does it before its first user does)."""
         if self._sparse:
             self.row_starts  # noqa: B018 - a cached property, computed here
         self.by_norm  # noqa: B018
@@ -103,24 +145,82 @@ class FacetColumn:
         mask[self.rows[value_mask[self.ids]]] = True
         return mask
 
+    def _spans(self, matched: np.ndarray, first: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``(start, length)`` in ``ids`` of each matched row's values: by binary search in ``rows``
+        for a ``first`` count (no pass over every row), from :attr:`row_starts` (made once, as a
+        server's warm-up does) for the counts after it."""
+        if first and "row_starts" not in self.__dict__:
+            begin = np.searchsorted(self.rows, matched, side="left")
+            return begin, np.searchsorted(self.rows, matched, side="right") - begin
+        begin = self.row_starts[matched]
+        return begin, self.row_starts[matched + 1] - begin
+
+    def _first_count(self) -> bool:
+        """True the first time this column is counted: a process that counts once (a command line
+        search) reads what that count needs; one that counts again makes the lookups that repeated
+        counts are quicker with."""
+        first, self._counted = not self._counted, True
+        return first
+
     def counts(self, row_mask: np.ndarray, matched: np.ndarray | None = None) -> np.ndarray:
         """How many of the rows in ``row_mask`` hold each value (indexed by value id).
 
         ``matched`` (the mask's row numbers, if the caller has them) selects the sparse path: with
         few rows matched, only their values are read.
         """
-        if not self._sparse:
+        first = self._first_count()
+        if not self._sparse or len(row_mask) != self.row_count:
             matched = None  # a small column: reading all its rows is as cheap as finding a few
         elif matched is None:
             selected = int(np.count_nonzero(row_mask))
-            if selected * 16 < len(self.rows) and len(self.row_starts) == len(row_mask) + 1:
+            if selected * _FEW < len(self.rows):
                 matched = np.flatnonzero(row_mask)
-        if matched is not None and len(self.row_starts) == len(row_mask) + 1:
-            starts = self.row_starts[matched]
-            lengths = self.row_starts[matched + 1] - starts
-            index = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64), lengths) + np.arange(int(lengths.sum()))
-            return np.bincount(self.ids[index], minlength=len(self.values))
+        if matched is not None:
+            return np.bincount(self.ids[_gather(*self._spans(matched, first))], minlength=len(self.values))
         return np.bincount(self.ids[row_mask[self.rows]], minlength=len(self.values))
+
+    def value_counts(self, row_mask: np.ndarray) -> tuple[Sequence[str], np.ndarray]:
+        """``(values, counts)``: how many rows of ``row_mask`` hold each value, for the values in
+        ``values``: every value once the table is built. Before that, a first count over few rows
+        reads only the values those rows hold, from the segments' stores (what a one-query process
+        needs); a second count builds the table (a server after a commit, saved queries), whose
+        counts are quicker from then on."""
+        if self._table is None and len(row_mask) == self.row_count:
+            if not self.entries:
+                return [], _EMPTY  # no article has this facet: nothing to read
+            if not self._counted and np.count_nonzero(row_mask) * _FEW < self.entries:
+                self._counted = True
+                return self._counted_in_segments(self._docnums[np.flatnonzero(row_mask)])
+        return self.values, self.counts(row_mask)
+
+    def _counted_in_segments(self, docnums: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """:meth:`value_counts` of the documents ``docnums`` (ascending), read segment by segment
+        from the stores' own value lists; values are merged by their written form, as
+        :func:`_facet_table` merges them."""
+        totals: dict[Any, int] = {}
+        for segment in self._segments:
+            store = segment.store
+            values = store.facet_values.get(self.name, [])
+            ptr = store.arrays.get(f"facet.{self.name}.ptr")
+            if ptr is None or not values:
+                continue
+            low, high = np.searchsorted(docnums, (segment.base, segment.base + store.count)).tolist()
+            if low == high:
+                continue
+            local = docnums[low:high] - segment.base
+            begin = ptr[local].astype(np.int64)
+            found = np.bincount(store.arrays[f"facet.{self.name}.ids"][_gather(begin, ptr[local + 1] - begin)], minlength=len(values))
+            present = np.flatnonzero(found)
+            for value, count in zip(map(values.__getitem__, present.tolist()), found[present].tolist()):
+                totals[value] = totals.get(value, 0) + count
+        return ["" if value is None else str(value) for value in totals], np.fromiter(totals.values(), dtype=np.int64, count=len(totals))
+
+
+def _gather(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indexes ``starts[i] .. starts[i] + lengths[i] - 1`` of every ``i``, in order."""
+    lengths = lengths.astype(np.int64)
+    offsets = np.cumsum(lengths) - lengths  # where each run lands in the result
+    return np.repeat(starts.astype(np.int64) - offsets, lengths) + np.arange(int(lengths.sum()))
 
 
 def _date_span(date: Any) -> tuple[int, int]:
@@ -566,8 +666,13 @@ def doc_table(searcher: Any) -> DocTable:
 def _build(searcher: Any) -> DocTable:
     reader = searcher.reader()
     live = _live_docnums(reader)
-    row_of = np.full(reader.doc_count_all(), -1, dtype=np.int64)
-    row_of[live] = np.arange(len(live))
+    # Without deletions a row is its document number: no scatter and no gathers over every row.
+    whole = len(live) == reader.doc_count_all()
+    if whole:
+        row_of = live
+    else:
+        row_of = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+        row_of[live] = np.arange(len(live))
     segments: list[SegmentText] = []
     used: set[str] = set()
     for leaf, base in reader.leaf_readers():
@@ -577,14 +682,13 @@ def _build(searcher: Any) -> DocTable:
     with _store_cache_lock:  # forget segments no open index uses any more (merged, replaced)
         for key in [key for key in _store_cache if key not in used]:
             _store_cache.pop(key, None)
-    names = list(dict.fromkeys([*FACETS, "date"]))
-    columns = {name: _facet_column(segments, name, row_of) for name in names}
-    date = columns.pop("date")
-    spans = np.array([_date_span(value) for value in date.values] or [(0, 0)], dtype=np.int32).reshape(-1, 2)
+    # Every search ranks and histograms by date: that column is read now; the facets when used.
+    date_values, date_ids, date_rows = _facet_table(segments, "date", row_of)
+    spans = np.array([_date_span(value) for value in date_values] or [(0, 0)], dtype=np.int32).reshape(-1, 2)
     date_lo = np.zeros(len(live), dtype=np.int32)
     date_hi = np.zeros(len(live), dtype=np.int32)
-    date_lo[date.rows] = spans[date.ids, 0]
-    date_hi[date.rows] = spans[date.ids, 1]
+    date_lo[date_rows] = spans[date_ids, 0]
+    date_hi[date_rows] = spans[date_ids, 1]
     def lengths(segment: SegmentText) -> tuple[np.ndarray, np.ndarray]:
         store = segment.store
         starts, heads = store.starts.astype(np.int64), store.heads.astype(np.int64)
@@ -596,20 +700,21 @@ def _build(searcher: Any) -> DocTable:
     return DocTable(
         docnums=live,
         row_of=row_of,
-        facets={name: columns[name] for name in FACETS},
+        facets={name: FacetColumn(name, segments, live, row_of) for name in FACETS},
         date_lo=date_lo,
         date_hi=date_hi,
         text=TextBuffer(segments),
-        head_len=np.maximum(head_len, 0)[live],
-        body_len=np.maximum(body_len, 0)[live],
+        head_len=np.maximum(head_len, 0) if whole else np.maximum(head_len, 0)[live],
+        body_len=np.maximum(body_len, 0) if whole else np.maximum(body_len, 0)[live],
     )
 
 
 _tables = PerSearcher(_build)
 
 
-def _facet_column(segments: Sequence[SegmentText], name: str, row_of: np.ndarray) -> FacetColumn:
-    """One facet over every segment: each segment's value ids mapped to ids over the index."""
+def _facet_table(segments: Sequence[SegmentText], name: str, row_of: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """One facet over every segment, ``(values, ids, rows)``: each segment's value ids mapped to
+    ids over the index."""
     id_of: dict[Any, int] = {}
     all_ids, all_rows = [], []
     for segment in segments:
@@ -633,7 +738,7 @@ def _facet_column(segments: Sequence[SegmentText], name: str, row_of: np.ndarray
     rows = np.concatenate(all_rows) if all_rows else _EMPTY
     values = ["" if value is None else str(value) for value in id_of]
     # A row lists each value once (the store keeps a document's distinct values), rows ascending.
-    return FacetColumn(values, ids.astype(np.int32), rows.astype(np.int32), row_count=int((row_of >= 0).sum()))
+    return values, ids.astype(np.int32), rows.astype(np.int32)
 
 
 def _live_docnums(reader: Any) -> np.ndarray:

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from search.atomic import read_json
+from search.atomic import read_json, read_json_without
 from search.engines.base import BuildReport, IndexDamaged, IndexMissing, Progress
 from search.engines.embedded import inplace, integrity
 from search.engines.embedded.answers import Answers
@@ -73,8 +73,8 @@ class EmbeddedEngine:
         self._terms_cache: tuple[Any, int] | None = None
         self._words: tuple[Any, list[tuple[str, str]]] | None = None
         # What the archive dictionary needs of the manifest the guard last read (generation dir, commit,
-        # dictionary entry): one read of a 22 MB manifest serves both when a searcher is opened, and
-        # the parsed manifest itself is not kept.
+        # dictionary entry): one read of the manifest serves both when a searcher is opened, and the
+        # parsed manifest itself is not kept.
         self._manifest_dictionary: tuple[Path, Any, Any] | None = None
         # Answers of this index version: the next page, the back button and the CLI's saved queries
         # repeat searches, and facets, ranking and snippets would otherwise be redone every time.
@@ -114,7 +114,7 @@ class EmbeddedEngine:
 
     def _recorded(self, gen_dir: Path) -> dict[str, Any]:
         """The manifest's record of the generation's index files (empty if it has none)."""
-        manifest = read_json(gen_dir / MANIFEST_NAME)
+        manifest = _manifest_summary(gen_dir / MANIFEST_NAME)
         if isinstance(manifest, dict):
             self._manifest_dictionary = (gen_dir, manifest.get("generation"), manifest.get("dictionary"))
         recorded = manifest.get("index_files") if isinstance(manifest, dict) else None
@@ -175,7 +175,7 @@ class EmbeddedEngine:
                 time.sleep(0.05 * (attempt + 1))
                 continue
             try:
-                # The manifest is read once per opening: it lists every article id (megabytes).
+                # The manifest is read once per opening, all but its list of every article id (megabytes).
                 recorded = self._guard(gen_dir)  # before opening: a damaged file is never mapped
                 ix = inplace.open_dir(str(gen_dir))
                 self._searcher = ix.searcher()
@@ -273,7 +273,7 @@ class EmbeddedEngine:
             if name == MANIFEST_NAME and seen is not None and seen[:2] == (self._gen_dir, generation):
                 manifest: Any = {"generation": generation, "dictionary": seen[2]}  # read by the guard just now
             else:
-                manifest = read_json(self._gen_dir / name)
+                manifest = _manifest_summary(self._gen_dir / name)
             if isinstance(manifest, dict) and manifest.get("generation") == generation:
                 entry = manifest.get("dictionary")
                 pairs = entry.get("words", []) if isinstance(entry, dict) else []
@@ -507,6 +507,12 @@ class EmbeddedEngine:
         The cached searcher picks the new index up on its next use.
         """
         return rebuild(seeds_dir, self.index_dir, full=full, progress=progress, **options)
+
+
+def _manifest_summary(path: Path) -> Any | None:
+    """A manifest (or journal) without its ``files`` entry, which opening a searcher does not read:
+    it lists every article id, and parsing it took 0.1 s of a cold search at a million articles."""
+    return read_json_without(path, "files", next_key="format")
 
 
 def _dir_size(path: Path) -> int:

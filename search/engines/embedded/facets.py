@@ -9,6 +9,7 @@ behaviour). All of it is numpy over the table's rows. The filters arrive validat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -59,7 +60,11 @@ def filter_and_count(
 
 def _top_values(table: DocTable, name: str, rows: np.ndarray, wanted: set[str], size: int) -> list[dict[str, Any]]:
     column = table.facets[name]
-    counts = column.counts(rows)
+    if wanted:  # a filtered facet: its column is built for the filter, and its ids find the selected values
+        values: Sequence[str] = column.values
+        counts = column.counts(rows)
+    else:  # a cold process counts few rows from the segments, without building the column
+        values, counts = column.value_counts(rows)
     present = np.flatnonzero(counts)
     if len(present) > size:
         # Everything tied with the size-th count, so that ties are broken by value, not by id.
@@ -67,7 +72,7 @@ def _top_values(table: DocTable, name: str, rows: np.ndarray, wanted: set[str], 
         shortlist = present[counts[present] >= threshold]
     else:
         shortlist = present
-    ranked = sorted(((column.values[i], int(counts[i])) for i in shortlist), key=lambda vc: (-vc[1], vc[0]))
+    ranked = sorted(((values[i], int(counts[i])) for i in shortlist), key=lambda vc: (-vc[1], vc[0]))
     shown = ranked[:size]
     if wanted:
         shown_names = {normalize(v) for v, _ in shown}
