@@ -350,24 +350,28 @@ class SegmentText:
         those holding it. ``edges``: whether an occurrence must not be preceded / followed by a Latin
         letter or digit in its field (``2009`` is not in ``12009``), checked on the bytes in place.
         ``screen``: a bytes regex every document that ``confirm`` counts in matches, searched in the
-        mapped text first so that the others are never decoded."""
+        text's bytes first so that the others are never decoded."""
         store = self.store
         base = store._text_base
         starts = store.starts[locals_].astype(np.int64) + base
         heads = store.heads[locals_].astype(np.int64) + base
         ends = store.starts[locals_ + 1].astype(np.int64) + base
-        text = store.text
-        find = text.find
         size = len(needle)
         bounded = edges[0] or edges[1]
         # A needle with a separator byte (NUL, line break) could span the separator: count field by field.
         slices = confirm is not None or b"\0" in needle or b"\n" in needle
+        read = store.read_text
         docs, head, body = [], [], []
         for local, start, sep, end in zip(locals_.tolist(), starts.tolist(), heads.tolist(), ends.tolist()):
+            # Each candidate's text is read on its own (see SegmentStore.read_text: through the map,
+            # thousands of scattered candidates would keep the pages around each resident).
+            text = read(start, end)
+            sep, end, start = sep - start, end - start, 0
             if slices:
                 hits = _count(text, start, sep, end, needle, title_only, confirm, screen)
             else:
-                # Count by hopping from one occurrence to the next in the mapped text (no copy).
+                # Count by hopping from one occurrence to the next.
+                find = text.find
                 stop = sep if title_only else end
                 pos = find(needle, start, stop)
                 if pos == -1:
@@ -550,8 +554,8 @@ class TextBuffer:
         """A document's normalised headline and body (UTF-8)."""
         segment, local = self.segment_of(docnum)
         start, head, end = segment.store.bounds(local)
-        text = segment.store.text
-        return bytes(text[start:head]), bytes(text[head + _SEP : end])
+        text = segment.store.read_text(start, end)  # read, not through the map (SegmentStore.read_text)
+        return text[: head - start], text[head - start + _SEP :]
 
     def headline_line_starts_with(self, docnum: int, needle: bytes) -> bool:
         """True if a line of the document's normalised headline starts with ``needle``."""

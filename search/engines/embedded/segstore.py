@@ -31,6 +31,7 @@ import hashlib
 import json
 import mmap
 import os
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,12 +185,16 @@ class StoreError(ValueError):
 class SegmentStore:
     """A segment's store: memory-mapped arrays (or arrays in memory, for a segment without a file)."""
 
-    def __init__(self, count: int, arrays: dict[str, np.ndarray], header: dict[str, Any], buffer: Any = None) -> None:
+    def __init__(self, count: int, arrays: dict[str, np.ndarray], header: dict[str, Any], buffer: Any = None, fd: int | None = None) -> None:
         self.count = count
         self.arrays = arrays
         self.facet_values: dict[str, list[Any]] = header.get("facets", {})
         self.multi_valued = set(header.get("multi", []))
         self.buffer = buffer  # the mmap (bytes.find/slices on the text); None when in memory
+        # The store file's descriptor, for reads of scattered texts (read_text); closed with the store,
+        # or when the store is dropped (a merged-away segment's store is forgotten, never closed).
+        self._fd = fd
+        self._close_fd = weakref.finalize(self, os.close, fd) if fd is not None else None
         text = arrays["text"]
         self._text_base = int(header.get("_text_offset", 0))
         self.text: Any = buffer if buffer is not None else text.tobytes()
@@ -202,11 +207,21 @@ class SegmentStore:
     @classmethod
     def open(cls, path: Path) -> "SegmentStore":
         """Memory-map a store file; :class:`StoreError` if it is not a complete one."""
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size < len(MAGIC) + 8:
-                raise StoreError(f"{path.name}: truncated")
-            buffer = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            count, arrays, header, buffer = cls._mapped(path, fd)
+        except BaseException:
+            os.close(fd)  # not a store: nothing keeps the file open
+            raise
+        return cls(count, arrays, header, buffer, fd)
+
+    @staticmethod
+    def _mapped(path: Path, fd: int) -> tuple[int, dict[str, np.ndarray], dict[str, Any], Any]:
+        """The document count, arrays, header and map of the store file open at ``fd``."""
+        size = os.fstat(fd).st_size
+        if size < len(MAGIC) + 8:
+            raise StoreError(f"{path.name}: truncated")
+        buffer = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
         if buffer[: len(MAGIC)] != MAGIC:
             raise StoreError(f"{path.name}: not a segment store")
         length = int.from_bytes(buffer[len(MAGIC) : len(MAGIC) + 8], "little")
@@ -224,7 +239,7 @@ class SegmentStore:
                 raise StoreError(f"{path.name}: truncated")
             arrays[name] = np.frombuffer(buffer, dtype=dtype, count=items, offset=begin)
         header["_text_offset"] = start + header["arrays"]["text"][1]
-        return cls(int(header["count"]), arrays, header, buffer)
+        return int(header["count"]), arrays, header, buffer
 
     @classmethod
     def in_memory(
@@ -249,6 +264,19 @@ class SegmentStore:
     def fulltext(self, local: int) -> bytes:
         """Document ``local``'s ``headline SEP body`` bytes."""
         start, _head, end = self.bounds(local)
+        return self.read_text(start, end)
+
+    def read_text(self, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of :attr:`text` (offsets as :meth:`bounds` gives them).
+
+        Read from the file, not through the map, where there is one: the kernel maps the pages
+        around every page a map is first read at (64 KB), so screening 35,000 scattered candidate
+        texts through the map left 1.7 GB of the index resident in a server process, against the
+        140 MB it read. A read copies only what it asks for, from the same page cache.
+        """
+        fd = self._fd
+        if fd is not None:
+            return os.pread(fd, end - start, start)
         return bytes(self.text[start:end])
 
     def facet_row(self, local: int) -> tuple[Any, ...]:
@@ -285,3 +313,6 @@ class SegmentStore:
             except BufferError:
                 pass  # numpy views still alive: the map goes with them
             self.buffer = None
+        if self._close_fd is not None:
+            self._fd = None
+            self._close_fd()
