@@ -8,18 +8,17 @@ weighted with jieba.analyse's IDF table.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 
 import rjieba
 
 from search.ingest.bylines import looks_like_name
 from search.ingest.chinese import to_simplified
+from search.ingest.word_tables import word_tables
 
 _CJK = "\u3400-\u9fff"
 TAGGED_CHARS = 30_000
@@ -86,39 +85,6 @@ _GENERIC_ORGS = {"公司", "集团", "中心", "企业", "银行", "医院", "�
 _KEYWORD_POS = ("n", "nz", "ns", "nt", "vn", "v", "l", "j", "eng", "nr")
 
 
-def _jieba_file(name: str) -> str:
-    """A data file of the jieba package, read without importing jieba (its ``__init__`` imports
-    ``pkg_resources``: 0.2 s of every one-page index run)."""
-    spec = importlib.util.find_spec("jieba")
-    folders = list(spec.submodule_search_locations or []) if spec is not None else []
-    for folder in folders:
-        path = Path(folder) / name
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-    return resources.files("jieba").joinpath(name).read_text(encoding="utf-8")  # another layout
-
-
-@lru_cache(maxsize=1)
-def _idf() -> tuple[dict[str, float], float]:
-    """The IDF table of jieba.analyse (its ``idf.txt``) and its median, for TF-IDF keywords.
-
-    Read directly rather than through ``jieba.analyse``, whose import builds a default extractor that
-    leaves the file open; the weights and the formula are the same as ``extract_tags``.
-    """
-    text = _jieba_file("analyse/idf.txt")
-    parts = text.split()
-    if len(parts) == 2 * (text.strip().count("\n") + 1):  # "word weight" on every line: pair them in C
-        idf = dict(zip(parts[0::2], map(float, parts[1::2])))
-    else:
-        idf = {}
-        for line in text.splitlines():
-            word, _, weight = line.strip().partition(" ")
-            if weight:
-                idf[word] = float(weight)
-    weights = sorted(idf.values())
-    return idf, weights[len(weights) // 2]
-
-
 _STOP_WORDS = frozenset(
     "记者 通讯员 本报讯 本报 工作 进行 开展 推进 推动 加快 持续 全面 实现 加强 提升 积极 相关 有关 一批 方面 表示 "
     "要求 坚持 作为 通过 目前 我们 他们 这个 一个 没有 可以 已经 就是 还是 因为 所以 但是 如果 这些 那些 以及 "
@@ -134,34 +100,9 @@ _THING_ENDINGS = tuple("赛季队杯节馆站港路街湾场厂园业区县市�
 _COMMON_WORD_FREQ = 300
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> tuple[dict[str, int], dict[str, str]]:
-    """Word frequencies and part-of-speech tags of jieba's main dictionary (``dict.txt``)."""
-    text = _jieba_file("dict.txt")
-    parts = text.split()
-    if len(parts) == 3 * (text.strip().count("\n") + 1) and all(map(str.isdigit, parts[1::3])):
-        # "word frequency tag" on every line: 349,046 lines paired in C rather than split one by one.
-        words = parts[0::3]
-        return dict(zip(words, map(int, parts[1::3]))), dict(zip(words, parts[2::3]))
-    freqs: dict[str, int] = {}
-    tags: dict[str, str] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 2 and fields[1].isdigit():
-            freqs[fields[0]] = int(fields[1])
-            if len(fields) >= 3:
-                tags[fields[0]] = fields[2]
-    return freqs, tags
-
-
-def _dictionary_frequencies() -> dict[str, int]:
-    """Word frequencies of jieba's main dictionary."""
-    return _dictionary()[0]
-
-
 def _common_word(name: str) -> bool:
     """True if jieba's dictionary lists ``name`` as a word that is not a name (申请人, 练习册)."""
-    tag = _dictionary()[1].get(name)
+    tag = word_tables().tag(name)
     return tag is not None and not tag.startswith("nr")
 
 
@@ -173,7 +114,7 @@ def _people(tags: list[tuple[str, str]], text: str, places: set[str], orgs: Sequ
     and, if it is a frequent dictionary word, have a cue word after it rather than mere repetition.
     """
     people: dict[str, None] = {}
-    frequencies = _dictionary_frequencies()
+    tables = word_tables()
     for match in _TITLE_BEFORE.finditer(text):
         name = match.group(1)
         if name.endswith(("说", "在", "和", "与", "等", "对", "将", "也", "就", "主")):
@@ -193,7 +134,7 @@ def _people(tags: list[tuple[str, str]], text: str, places: set[str], orgs: Sequ
         following = tags[index + 1][0] if index + 1 < len(tags) else ""
         # Repetition alone is weak evidence: it counts only for a word jieba's dictionary does not know
         # (申请人 and 季后赛 are in it, mis-tagged as names; a reporter's new name is not).
-        known = word in frequencies
+        known = tables.frequency(word) is not None
         if following.startswith(_CUE_AFTER) or (mentions[word] >= 2 and len(word) == 3 and not known):
             people.setdefault(word)
     for index, word in candidates:
@@ -229,12 +170,12 @@ def _orgs(tags: list[tuple[str, str]]) -> list[str]:
     def is_part(word: str, pos: str) -> bool:
         return word in _ORG_WORDS or pos in _ORG_PARTS and re.match(rf"^[{_CJK}A-Za-z]+$", word) is not None
 
-    frequencies = _dictionary_frequencies()
+    tables = word_tables()
 
     def is_proper(word: str, pos: str) -> bool:
         if word in gazetteer_forms:
             return True
-        if pos.startswith("nr") and len(word) > 1 and frequencies.get(word, 0) >= _COMMON_WORD_FREQ:
+        if pos.startswith("nr") and len(word) > 1 and (tables.frequency(word) or 0) >= _COMMON_WORD_FREQ:
             return False  # a common word the dictionary tags as a name (康复); a lone surname still counts
         return pos in _PROPER and pos != "j"
 
@@ -272,13 +213,19 @@ def _orgs(tags: list[tuple[str, str]]) -> list[str]:
 
 
 def _keywords(tags: list[tuple[str, str]], limit: int) -> list[str]:
-    idf, median_idf = _idf()
+    tables = word_tables()
     stop = _STOP_WORDS
     counts = Counter(word for word, pos in tags if len(word) >= 2 and pos.startswith(_KEYWORD_POS) and word not in stop and not word.isdigit())
     if not counts:
         return []
     total = sum(counts.values())
-    scored = sorted(counts, key=lambda w: (-counts[w] / total * idf.get(w, median_idf), w))
+    median_idf = tables.median_idf()
+
+    def weight(word: str) -> float:
+        idf = tables.idf(word)
+        return median_idf if idf is None else idf
+
+    scored = sorted(counts, key=lambda w: (-counts[w] / total * weight(w), w))
     return scored[:limit]
 
 

@@ -28,6 +28,8 @@ from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
+from search.cachedir import user_cache_dir
+
 #: Answers kept in this process's memory.
 KEPT_IN_MEMORY = 512
 #: Bytes of answers kept on disk, all indexes together (an answer with facets is 10-60 KB).
@@ -44,11 +46,8 @@ def store_directory() -> Path | None:
     chosen = os.environ.get(DIRECTORY_VARIABLE, "").strip()
     if chosen:
         return None if chosen.lower() in _OFF else Path(chosen).expanduser()
-    cache_home = os.environ.get("XDG_CACHE_HOME", "").strip()
-    try:
-        return Path(cache_home or Path.home() / ".cache") / "newsearch" / "answers"
-    except RuntimeError:  # no home directory to be found
-        return None
+    cache_dir = user_cache_dir()
+    return cache_dir / "answers" if cache_dir is not None else None
 
 
 def forget(index_dir: Path) -> None:
