@@ -154,6 +154,8 @@ class WordTables:
 
     def frequency(self, word: str) -> int | None:
         """The word's frequency in jieba's dictionary, None if it is not there."""
+        if self._frequencies is not None:  # a big run: one dict lookup a word, nothing else
+            return self._frequencies.get(word)
         row = self._cached("dictionary", word)
         if row is _IN_DICTS:
             return self._frequencies.get(word)  # type: ignore[union-attr]
@@ -161,6 +163,8 @@ class WordTables:
 
     def tag(self, word: str) -> str | None:
         """The word's part-of-speech tag in jieba's dictionary, None if it has none."""
+        if self._frequencies is not None:
+            return self._tags.get(word)
         row = self._cached("dictionary", word)
         if row is _IN_DICTS:
             return self._tags.get(word)
@@ -168,6 +172,8 @@ class WordTables:
 
     def idf(self, word: str) -> float | None:
         """The word's IDF weight for keywords, None if the table has none."""
+        if self._frequencies is not None:
+            return self._idf.get(word)
         row = self._cached("idf", word)
         if row is _IN_DICTS:
             return self._idf.get(word)
@@ -200,12 +206,11 @@ class WordTables:
                     pass  # a read-only or full cache directory costs later runs time, nothing else
             self._tags, self._idf, self._median_idf = tags, idf, median
             self._frequencies = frequencies
+            self._rows.clear()  # the dicts answer from now on
 
     def _cached(self, table: str, word: str) -> object:
         """The word's row of ``table`` in the cache file (None if it has none), or :data:`_IN_DICTS`
         once the dicts are read, which this call does when the lookups have cost enough."""
-        if self._frequencies is not None:
-            return _IN_DICTS
         key = (table, word)
         with self._lock:
             if key in self._rows:
